@@ -1,0 +1,246 @@
+//! The pacer's pure scheduling state: who goes next, when, and what the rate-limit headers allow. No IO, no clock reads.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{PacerConfig, Priority};
+
+/// What a waiting ticket should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Send now (the slot is taken).
+    Grant,
+    /// Sleep until then (or until woken), then ask again.
+    WaitUntil(Instant),
+    /// Wait to be woken (a slot frees, the queue head changes).
+    WaitForChange,
+}
+
+/// The budget of the current rate-limit window, as last reported by Intercom and counted down since.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    /// Requests still allowed before `reset_at` (estimate).
+    remaining: i64,
+    /// When the window resets.
+    reset_at: Instant,
+}
+
+/// One observation of `X-RateLimit-*` headers, with the reset already turned into a delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Observation {
+    /// `X-RateLimit-Limit`: requests allowed per window.
+    pub limit: Option<u32>,
+    /// `X-RateLimit-Remaining`.
+    pub remaining: Option<u32>,
+    /// Time until `X-RateLimit-Reset`.
+    pub reset_after: Option<Duration>,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    queues: [VecDeque<u64>; 3],
+    next_ticket: u64,
+    pub(crate) in_flight: usize,
+    next_send_at: Option<Instant>,
+    last_grant_at: Option<Instant>,
+    paused_until: Option<Instant>,
+    limit: Option<u32>,
+    budget: Option<Budget>,
+}
+
+impl State {
+    pub(crate) fn new() -> Self {
+        State {
+            queues: Default::default(),
+            next_ticket: 0,
+            in_flight: 0,
+            next_send_at: None,
+            last_grant_at: None,
+            paused_until: None,
+            limit: None,
+            budget: None,
+        }
+    }
+
+    pub(crate) fn enqueue(&mut self, priority: Priority) -> u64 {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.queues[priority.rank()].push_back(ticket);
+        ticket
+    }
+
+    /// Removes a ticket that gave up waiting (its future was dropped).
+    pub(crate) fn cancel(&mut self, priority: Priority, ticket: u64) {
+        self.queues[priority.rank()].retain(|t| *t != ticket);
+    }
+
+    pub(crate) fn waiting(&self) -> [usize; 3] {
+        [
+            self.queues[0].len(),
+            self.queues[1].len(),
+            self.queues[2].len(),
+        ]
+    }
+
+    pub(crate) fn limit(&self) -> Option<u32> {
+        self.limit
+    }
+
+    pub(crate) fn remaining_estimate(&self) -> Option<i64> {
+        self.budget.map(|b| b.remaining)
+    }
+
+    fn head(&self) -> Option<u64> {
+        self.queues.iter().find_map(|q| q.front().copied())
+    }
+
+    /// The steady spacing between sends: the window divided by the limit, less a little headroom.
+    fn base_interval(&self, config: &PacerConfig) -> Duration {
+        match self.limit {
+            Some(limit) if limit > 0 => config
+                .window
+                .div_f64(f64::from(limit) * config.target_utilisation),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// Rolls the budget into the next window once the reset time (plus margin) has passed.
+    fn roll_window(&mut self, now: Instant, config: &PacerConfig) {
+        let (Some(limit), Some(budget)) = (self.limit, self.budget.as_mut()) else {
+            return;
+        };
+        while now >= budget.reset_at + config.reset_margin {
+            budget.reset_at += config.window;
+            budget.remaining = i64::from(limit);
+        }
+    }
+
+    /// Decides for `ticket` (queued at `priority`) at time `now`; on `Grant` the slot is taken.
+    pub(crate) fn decide(
+        &mut self,
+        ticket: u64,
+        priority: Priority,
+        now: Instant,
+        config: &PacerConfig,
+    ) -> Decision {
+        if self.head() != Some(ticket) {
+            return Decision::WaitForChange;
+        }
+        let max_in_flight = if self.limit.is_some() {
+            config.max_in_flight.max(1)
+        } else {
+            1
+        };
+        if self.in_flight >= max_in_flight {
+            return Decision::WaitForChange;
+        }
+        if let Some(until) = self.paused_until {
+            if now < until {
+                return Decision::WaitUntil(until);
+            }
+            self.paused_until = None;
+        }
+        if let Some(at) = self.next_send_at
+            && now < at
+        {
+            return Decision::WaitUntil(at);
+        }
+        self.roll_window(now, config);
+        if let Some(budget) = self.budget
+            && budget.remaining <= 0
+        {
+            return Decision::WaitUntil(budget.reset_at + config.reset_margin);
+        }
+
+        // Grant.
+        self.queues[priority.rank()].pop_front();
+        self.in_flight += 1;
+        let base = self.base_interval(config);
+        let mut interval = base;
+        if let Some(budget) = self.budget.as_mut() {
+            budget.remaining -= 1;
+            // Brake: spread what is left of this window's budget over the time left, so a budget drained
+            // by other apps of the workspace (or a late window) does not end in a burst of 429s.
+            if budget.remaining > 0 && budget.reset_at > now {
+                let left = u32::try_from(budget.remaining).unwrap_or(u32::MAX);
+                interval = interval.max((budget.reset_at - now) / left);
+            }
+        }
+        // Keep the schedule when the grant is only a timer tick late (no drift), restart it after idle time (no burst).
+        let tolerance = (base / 10).min(Duration::from_millis(3));
+        let from = match self.next_send_at {
+            Some(at) if now <= at + tolerance => at,
+            _ => now,
+        };
+        self.next_send_at = Some(from + interval);
+        self.last_grant_at = Some(now);
+        Decision::Grant
+    }
+
+    pub(crate) fn release(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
+
+    /// Applies rate-limit headers seen at `now`. Requests still in flight may not be counted in `remaining`
+    /// yet, so they are subtracted (a conservative estimate).
+    pub(crate) fn observe(&mut self, obs: Observation, now: Instant, config: &PacerConfig) {
+        if let Some(limit) = obs.limit
+            && limit > 0
+        {
+            self.limit = Some(limit);
+            // Requests granted before the limit was known (the probe) count towards the spacing too.
+            if let Some(last) = self.last_grant_at {
+                let earliest = last + self.base_interval(config);
+                self.next_send_at = Some(self.next_send_at.map_or(earliest, |at| at.max(earliest)));
+            }
+        }
+        let Some(remaining) = obs.remaining else {
+            return;
+        };
+        let reset_at = now
+            + obs
+                .reset_after
+                .unwrap_or(config.window)
+                .min(config.window * 2);
+        let in_flight_others = i64::try_from(self.in_flight.saturating_sub(1)).unwrap_or(i64::MAX);
+        let observed = i64::from(remaining) - in_flight_others;
+        self.budget = Some(match self.budget {
+            // Same window (reset within a second of ours): keep the lower estimate.
+            Some(b)
+                if reset_at <= b.reset_at + Duration::from_secs(1)
+                    && b.reset_at <= reset_at + Duration::from_secs(1) =>
+            {
+                Budget {
+                    remaining: b.remaining.min(observed),
+                    reset_at: b.reset_at.max(reset_at),
+                }
+            }
+            // An answer from an older window arriving late: ignore it.
+            Some(b) if reset_at + Duration::from_secs(1) < b.reset_at => b,
+            _ => Budget {
+                remaining: observed,
+                reset_at,
+            },
+        });
+    }
+
+    /// A 429: nobody sends before `until`, and the window's budget is spent.
+    pub(crate) fn pause(&mut self, until: Instant) {
+        self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+        match self.budget.as_mut() {
+            // The 429's reset is the freshest word on when the window ends.
+            Some(b) => {
+                b.remaining = 0;
+                b.reset_at = until;
+            }
+            None => {
+                self.budget = Some(Budget {
+                    remaining: 0,
+                    reset_at: until,
+                })
+            }
+        }
+    }
+}
