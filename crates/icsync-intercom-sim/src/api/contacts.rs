@@ -1,0 +1,220 @@
+//! Contact routes: list (cursor pages), show, create, update, delete, archive, unarchive, and
+//! the contact's companies (list and attach).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use serde_json::{Value, json};
+
+use super::params::{Query, json_object};
+use super::write::{ContactWrite, apply_contact_write, create_contact, set_flag};
+use crate::error::{ApiError, ApiResult};
+use crate::model::contact::{FLAG_ARCHIVED, FLAG_DELETED};
+use crate::render::{company, contact, misc};
+use crate::server::state::{AppState, now_ms, now_secs};
+
+/// `GET /contacts`: default 10, max 150; cursor = position in slot order.
+pub(crate) async fn list(
+    State(st): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let q = Query::parse(q.as_deref());
+    let per_page = q.per_page(10, 150)?;
+    let _ = q.page()?;
+    let w = st.read();
+    let (start, page) = match q.str("starting_after").filter(|s| !s.is_empty()) {
+        None => (0usize, 1usize),
+        Some(c) => {
+            let v = misc::decode_cursor(c)
+                .ok_or_else(|| ApiError::invalid("starting_after is invalid"))?;
+            let slot = v
+                .get(0)
+                .and_then(Value::as_u64)
+                .ok_or_else(|| ApiError::invalid("starting_after is invalid"))?;
+            let page = v.get(2).and_then(Value::as_u64).unwrap_or(1) as usize;
+            (slot as usize + 1, page + 1)
+        }
+    };
+    let mut data = Vec::with_capacity(per_page);
+    let mut last = None;
+    let mut pos = start;
+    while pos < w.contacts.len() && data.len() < per_page {
+        if w.contacts[pos].is_live() {
+            data.push(contact::contact(&w, pos as u32));
+            last = Some(pos);
+        }
+        pos += 1;
+    }
+    let more = w.contacts[pos.min(w.contacts.len())..]
+        .iter()
+        .any(|c| c.is_live());
+    let next = match (more, last) {
+        (true, Some(l)) => Some(misc::encode_cursor(&json!([
+            l,
+            w.contacts[l].id.to_string(),
+            page
+        ]))),
+        _ => None,
+    };
+    let total = live_contacts(&w);
+    Ok(Json(json!({
+        "type": "list",
+        "data": data,
+        "total_count": total,
+        "pages": misc::cursor_pages(page, per_page, total, next),
+    })))
+}
+
+pub(crate) fn live_contacts(w: &crate::model::world::World) -> usize {
+    w.live
+}
+
+pub(crate) async fn show(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let w = st.read();
+    let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
+    Ok(Json(contact::contact(&w, slot)))
+}
+
+pub(crate) async fn create(State(st): State<Arc<AppState>>, body: Bytes) -> ApiResult<Json<Value>> {
+    let body = json_object(&body)?;
+    let write = ContactWrite::parse(&body)?;
+    if write.email.as_ref().and_then(Option::as_ref).is_none()
+        && write
+            .external_id
+            .as_ref()
+            .and_then(Option::as_ref)
+            .is_none()
+        && write.role.is_none()
+    {
+        return Err(ApiError::invalid(
+            "Please provide one of email, external_id or role",
+        ));
+    }
+    let mut w = st.write();
+    let slot = create_contact(&mut w, write, now_secs(), now_ms())?;
+    Ok(Json(contact::contact(&w, slot)))
+}
+
+pub(crate) async fn update(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let body = json_object(&body)?;
+    let write = ContactWrite::parse(&body)?;
+    let mut w = st.write();
+    let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
+    apply_contact_write(&mut w, slot, write, now_secs(), now_ms())?;
+    Ok(Json(contact::contact(&w, slot)))
+}
+
+pub(crate) async fn delete(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let mut w = st.write();
+    let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
+    let body = contact::contact_flag(&w, slot, "deleted", true);
+    set_flag(&mut w, slot, FLAG_DELETED, true);
+    Ok(Json(body))
+}
+
+pub(crate) async fn archive(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let mut w = st.write();
+    let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
+    set_flag(&mut w, slot, FLAG_ARCHIVED, true);
+    Ok(Json(contact::contact_flag(&w, slot, "archived", true)))
+}
+
+pub(crate) async fn unarchive(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let mut w = st.write();
+    let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
+    set_flag(&mut w, slot, FLAG_ARCHIVED, false);
+    Ok(Json(contact::contact_flag(&w, slot, "archived", false)))
+}
+
+/// `GET /contacts/{id}/companies`: page-number pages; the body uses `data` like the example.
+pub(crate) async fn companies(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let q = Query::parse(q.as_deref());
+    let per_page = q.per_page(50, 150)?;
+    let page = q.page()?;
+    let w = st.read();
+    let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
+    let all: Vec<u32> = w.contacts[slot as usize]
+        .companies
+        .iter()
+        .copied()
+        .filter(|&c| !w.companies[c as usize].deleted)
+        .collect();
+    let data: Vec<Value> = all
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|&c| company::company(&w, c))
+        .collect();
+    let path = format!("/contacts/{id}/companies");
+    Ok(Json(json!({
+        "type": "list",
+        "data": data,
+        "total_count": all.len(),
+        "pages": misc::link_pages(&st.base_url, &path, page, per_page, all.len()),
+    })))
+}
+
+/// `POST /contacts/{id}/companies` with `{id: <company id>}`.
+pub(crate) async fn attach_company(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let body = json_object(&body)?;
+    let company_id = match body.get("id") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(ApiError::missing("company not specified"));
+        }
+        Some(_) => return Err(ApiError::invalid("id must be a string")),
+    };
+    let mut w = st.write();
+    let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
+    let cslot = w
+        .company_slot(&company_id)
+        .ok_or_else(ApiError::company_not_found)?;
+    attach(&mut w, slot, cslot)?;
+    Ok(Json(company::company(&w, cslot)))
+}
+
+pub(crate) fn attach(w: &mut crate::model::world::World, slot: u32, cslot: u32) -> ApiResult<()> {
+    let rec = &mut w.contacts[slot as usize];
+    if rec.companies.contains(&cslot) {
+        return Ok(());
+    }
+    if rec.companies.len() >= 1000 {
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "contact_company_limit_exceeded",
+            "Contact has reached the maximum of 1000 company associations",
+        ));
+    }
+    let mut list = rec.companies.to_vec();
+    list.push(cslot);
+    rec.companies = list.into_boxed_slice();
+    rec.updated_at = rec.updated_at.max(now_secs() as u32);
+    w.companies[cslot as usize].contacts.push(slot);
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! The HTTP server: the Intercom routes behind the auth/rate-limit/fault layer, the `/_sim/`
+//! control routes, and the 404 fallback.
+
+pub(crate) mod control_http;
+pub mod journal;
+pub(crate) mod middleware;
+pub(crate) mod search_cache;
+pub(crate) mod state;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+
+use crate::api::{admin, attributes, companies, contacts, conversations, events, search};
+use crate::error::ApiError;
+use state::AppState;
+
+async fn not_found() -> ApiError {
+    ApiError::resource_not_found()
+}
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let intercom = Router::new()
+        .route("/me", get(admin::me))
+        .route("/admins", get(admin::admins))
+        .route("/tags", get(admin::list_tags).post(admin::create_tag))
+        .route("/contacts", get(contacts::list).post(contacts::create))
+        .route("/contacts/search", post(search::contacts))
+        .route(
+            "/contacts/{id}",
+            get(contacts::show)
+                .put(contacts::update)
+                .delete(contacts::delete),
+        )
+        .route("/contacts/{id}/archive", post(contacts::archive))
+        .route("/contacts/{id}/unarchive", post(contacts::unarchive))
+        .route(
+            "/contacts/{id}/companies",
+            get(contacts::companies).post(contacts::attach_company),
+        )
+        .route("/contacts/{id}/tags", get(admin::contact_tags))
+        .route(
+            "/companies",
+            get(companies::list).post(companies::create_or_update),
+        )
+        .route("/companies/list", post(companies::list_all))
+        .route("/companies/scroll", get(companies::scroll))
+        .route("/companies/{id}", get(companies::show))
+        .route("/companies/{id}/contacts", get(companies::contacts))
+        .route("/events", get(events::list).post(events::create))
+        .route("/conversations", get(conversations::list))
+        .route("/conversations/search", post(search::conversations))
+        .route("/conversations/{id}", get(conversations::show))
+        .route(
+            "/data_attributes",
+            get(attributes::list).post(attributes::create),
+        )
+        .route("/data_attributes/{id}", put(attributes::update))
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            middleware::intercom_layer,
+        ));
+    let control = Router::new()
+        .route("/_sim/summary", get(control_http::summary))
+        .route(
+            "/_sim/journal",
+            get(control_http::journal).delete(control_http::clear_journal),
+        )
+        .route("/_sim/reset", post(control_http::reset))
+        .route(
+            "/_sim/faults",
+            get(control_http::get_faults).put(control_http::put_faults),
+        )
+        .route(
+            "/_sim/settings",
+            get(control_http::get_knobs).put(control_http::put_knobs),
+        )
+        .route(
+            "/_sim/contacts/{id}",
+            axum::routing::patch(control_http::update_contact).delete(control_http::delete_contact),
+        )
+        .route("/_sim/contacts/{id}/events", post(control_http::add_event))
+        .route(
+            "/_sim/conversations",
+            post(control_http::start_conversation),
+        )
+        .route("/_sim/conversations/{id}/reply", post(control_http::reply));
+    control.merge(intercom).with_state(state)
+}
