@@ -1,0 +1,29 @@
+//! icsync's domain: id newtypes and the records every flow passes around, with no IO.
+//!
+//! **Invariant**: nothing here knows Intercom's JSON or the database. The Intercom client has its
+//! own wire models and the store its own entities; the inbound pipeline converts between them.
+//! Everything here is pure and cheap to test.
+
+mod attributes;
+mod company;
+mod contact;
+mod conversation;
+mod cs;
+mod event;
+mod hash;
+mod ids;
+mod session;
+mod sync;
+mod workspace;
+
+pub use attributes::{AttributeMap, SplitAttributes, split_custom_attributes};
+pub use company::Company;
+pub use contact::{Contact, ContactRole, Location, normalize_email};
+pub use conversation::{Author, Conversation, ConversationPart, ConversationSource};
+pub use cs::{CsAttributes, CsSubject};
+pub use event::Event;
+pub use hash::ContentHash;
+pub use ids::{CompanyId, ContactId, ConversationId, PartId, WorkspaceId};
+pub use session::Session;
+pub use sync::{Checkpoint, RunStatus, StreamName, SyncRunStats};
+pub use workspace::{NewWorkspace, Region, Workspace};

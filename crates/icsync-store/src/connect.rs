@@ -1,0 +1,226 @@
+//! Opening the store: SQLite (the default, tuned for a write-heavy sync) or PostgreSQL.
+//!
+//! SQLite gets two pools on one file: a single **writer** connection through which every write
+//! goes (so writers never contend for the lock), and a pool of **readers** that keep reading
+//! while a bulk ingest runs (WAL). PostgreSQL gets one pool for both.
+
+use crate::error::{Result, StoreError};
+use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// How to open the store; [`StoreOptions::new`] gives the defaults for a URL.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub database_url: String,
+    /// Readers on SQLite, all connections on PostgreSQL.
+    pub max_connections: u32,
+    /// How long a SQLite statement waits for a lock before failing.
+    pub busy_timeout: Duration,
+    /// How long to wait for a connection (and, on PostgreSQL, to connect).
+    pub acquire_timeout: Duration,
+    /// SQLite page cache per connection, in KiB.
+    pub sqlite_cache_kib: u32,
+}
+
+impl StoreOptions {
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(10),
+            sqlite_cache_kib: 64 * 1024,
+        }
+    }
+}
+
+/// The raw pool every write goes through.
+#[derive(Debug, Clone)]
+pub(crate) enum Writer {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+pub(crate) struct Opened {
+    pub read: DatabaseConnection,
+    pub write: DatabaseConnection,
+    pub writer: Writer,
+    pub backend: Backend,
+    pub display_url: String,
+}
+
+pub(crate) async fn open(options: &StoreOptions) -> Result<Opened> {
+    let url = options.database_url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        open_postgres(url, options).await
+    } else if url.starts_with("sqlite:") {
+        open_sqlite(url, options).await
+    } else {
+        Err(StoreError::InvalidUrl {
+            url: redact_url(url),
+            reason: "unknown scheme".into(),
+        })
+    }
+}
+
+async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<Opened> {
+    let invalid = |reason: String| StoreError::InvalidUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let connect = SqliteConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
+    let path = connect.get_filename().to_owned();
+    let in_memory = path.as_os_str().is_empty() || path.as_os_str() == ":memory:";
+    if !in_memory {
+        ensure_parent_dir(&path)?;
+    }
+    let connect = connect
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // Safe with WAL: a crash can lose the last commits but never corrupts the file, and the
+        // checkpoint of a lost batch is lost with it (docs/STORAGE.md).
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(options.busy_timeout)
+        .pragma("cache_size", format!("-{}", options.sqlite_cache_kib))
+        .pragma("temp_store", "memory")
+        .pragma("wal_autocheckpoint", "4000")
+        .statement_cache_capacity(256);
+    let hint = "check that the path is right and its directory is writable, or set database_url";
+    let display_url = format!("sqlite://{}", path.display());
+    let fail = |e: sqlx::Error| StoreError::Connect {
+        url: display_url.clone(),
+        reason: describe_sqlx(&e),
+        hint,
+    };
+    // An in-memory database exists per connection, so readers and writer must share one.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(connect.clone())
+        .await
+        .map_err(fail)?;
+    let readers = if in_memory {
+        writer.clone()
+    } else {
+        SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.read_only(true))
+            .await
+            .map_err(fail)?
+    };
+    Ok(Opened {
+        read: SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
+        write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer.clone()),
+        writer: Writer::Sqlite(writer),
+        backend: Backend::Sqlite,
+        display_url,
+    })
+}
+
+async fn open_postgres(url: &str, options: &StoreOptions) -> Result<Opened> {
+    let display_url = redact_url(url);
+    let connect = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl {
+        url: display_url.clone(),
+        reason: e.to_string(),
+    })?;
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections.max(2))
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(connect)
+        .await
+        .map_err(|e| StoreError::Connect {
+            url: display_url.clone(),
+            reason: describe_sqlx(&e),
+            hint: postgres_hint(&e),
+        })?;
+    let db = SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone());
+    Ok(Opened {
+        read: db.clone(),
+        write: db,
+        writer: Writer::Postgres(pool),
+        backend: Backend::Postgres,
+        display_url,
+    })
+}
+
+fn ensure_parent_dir(path: &Path) -> Result<()> {
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
+        path: PathBuf::from(parent),
+        source,
+    })
+}
+
+fn describe_sqlx(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn postgres_hint(error: &sqlx::Error) -> &'static str {
+    let text = error.to_string();
+    if text.contains("password authentication failed") || text.contains("authentication") {
+        "check the user and password in database_url"
+    } else if text.contains("does not exist") {
+        "create the database (createdb) or fix its name in database_url"
+    } else {
+        "check that PostgreSQL is running and reachable at that host and port"
+    }
+}
+
+/// The URL with any password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Setting a password fails only for URLs that cannot have one, and this one has one.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://icsync:hunter2@db:5432/icsync"),
+            "postgres://icsync:***@db:5432/icsync"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/icsync.db"),
+            "sqlite://data/icsync.db"
+        );
+    }
+}

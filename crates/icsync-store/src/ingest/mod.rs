@@ -1,0 +1,324 @@
+//! The bulk ingest path: a page of records and its stream's checkpoint, in one transaction.
+//!
+//! Rows are built once from domain records ([`tables`]), then written by the backend's writer:
+//! multi-row `VALUES` on SQLite, `UNNEST` array binds on PostgreSQL. Unchanged records cost a
+//! lookup and no write: the upsert compares content hashes in the statement itself.
+
+mod postgres;
+mod sqlite;
+mod table;
+mod tables;
+
+use crate::Store;
+use crate::connect::Writer;
+use crate::error::{Result, StoreError};
+use chrono::{DateTime, Utc};
+use icsync_domain::{
+    Company, CompanyId, Contact, ContactId, Conversation, ConversationPart, Event, RunStatus,
+    StreamName, WorkspaceId,
+};
+use table::Rows;
+
+/// Records to write together, with the checkpoint that follows them.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IngestBatch<'a> {
+    pub contacts: &'a [Contact],
+    pub companies: &'a [Company],
+    /// Contact-company associations (added; existing ones are kept).
+    pub associations: &'a [(ContactId, CompanyId)],
+    pub events: &'a [Event],
+    pub conversations: &'a [Conversation],
+    pub parts: &'a [ConversationPart],
+    /// Written in the same transaction, after the rows: never ahead of its data.
+    pub checkpoint: Option<&'a CheckpointUpdate>,
+}
+
+/// The new position of a stream. `records_total` grows by the rows the batch actually wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointUpdate {
+    pub stream: StreamName,
+    pub watermark: Option<DateTime<Utc>>,
+    pub cursor: Option<String>,
+    pub status: RunStatus,
+}
+
+/// Rows received and rows written (inserted or changed) for one kind of record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub received: u64,
+    pub written: u64,
+}
+
+impl Counts {
+    pub fn unchanged(&self) -> u64 {
+        self.received.saturating_sub(self.written)
+    }
+}
+
+/// What one [`Store::write_batch`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    pub contacts: Counts,
+    pub companies: Counts,
+    pub associations: Counts,
+    pub events: Counts,
+    pub conversations: Counts,
+    pub parts: Counts,
+    /// SQL statements executed, the checkpoint and locks included.
+    pub statements: u64,
+}
+
+impl IngestReport {
+    pub fn written(&self) -> u64 {
+        [
+            self.contacts,
+            self.companies,
+            self.associations,
+            self.events,
+            self.conversations,
+            self.parts,
+        ]
+        .iter()
+        .map(|c| c.written)
+        .sum()
+    }
+}
+
+/// A failure to inject into the next batch, for tests and drills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestFault {
+    /// The batch fails instead of running its statement number `after_statements + 1`.
+    pub after_statements: usize,
+}
+
+/// Counts statements and trips an injected fault.
+#[derive(Debug)]
+pub(crate) struct Statements {
+    count: u64,
+    fault: Option<IngestFault>,
+}
+
+impl Statements {
+    pub(crate) fn tick(&mut self) -> Result<()> {
+        if let Some(fault) = self.fault
+            && self.count as usize >= fault.after_statements
+        {
+            return Err(StoreError::InjectedFault {
+                statements: fault.after_statements,
+            });
+        }
+        self.count += 1;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Writes a batch and its checkpoint in one transaction: everything, or nothing.
+    ///
+    /// Idempotent: writing the same batch again changes no row, no `updated_at`/imported-at
+    /// timestamp and no event sequence number.
+    pub async fn write_batch(
+        &self,
+        workspace: WorkspaceId,
+        batch: IngestBatch<'_>,
+    ) -> Result<IngestReport> {
+        let now = Utc::now();
+        let ws = workspace.0;
+        let mut report = IngestReport::default();
+        let mut statements = Statements {
+            count: 0,
+            fault: self.take_fault(),
+        };
+
+        // Build every row before the transaction starts, so the write lock is held only for IO.
+        let (conversations, participants) = tables::conversation_rows(batch.conversations, now);
+        let plan: [(Rows, Option<&mut Counts>, usize); 7] = {
+            let r = &mut report;
+            [
+                (
+                    tables::contact_rows(batch.contacts, now),
+                    Some(&mut r.contacts),
+                    batch.contacts.len(),
+                ),
+                (
+                    tables::company_rows(batch.companies, now),
+                    Some(&mut r.companies),
+                    batch.companies.len(),
+                ),
+                (
+                    tables::association_rows(batch.associations, now),
+                    Some(&mut r.associations),
+                    batch.associations.len(),
+                ),
+                (
+                    conversations,
+                    Some(&mut r.conversations),
+                    batch.conversations.len(),
+                ),
+                (participants, None, 0),
+                (
+                    tables::part_rows(batch.parts, now),
+                    Some(&mut r.parts),
+                    batch.parts.len(),
+                ),
+                (
+                    tables::event_rows(batch.events, now),
+                    Some(&mut r.events),
+                    batch.events.len(),
+                ),
+            ]
+        };
+        let touched_conversations: Vec<String> = {
+            let mut ids: Vec<String> = batch
+                .parts
+                .iter()
+                .map(|p| p.conversation_id.as_str().to_owned())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+
+        let mut written_total = 0u64;
+        match &self.inner.writer {
+            Writer::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                for (rows, counts, received) in plan {
+                    let written = sqlite::write(&mut tx, ws, rows, &mut statements).await?;
+                    record(counts, received, written, &mut written_total);
+                }
+                if !touched_conversations.is_empty() {
+                    statements.tick()?;
+                    update_parts_stored(&mut tx, ws, &touched_conversations, "?").await?;
+                }
+                if let Some(checkpoint) = batch.checkpoint {
+                    statements.tick()?;
+                    upsert_checkpoint_sqlite(&mut tx, ws, checkpoint, written_total, now).await?;
+                }
+                tx.commit().await?;
+            }
+            Writer::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                for (rows, counts, received) in plan {
+                    if std::ptr::eq(rows.table, &tables::EVENTS) && !rows.is_empty() {
+                        postgres::lock_event_sequence(&mut tx, ws, &mut statements).await?;
+                    }
+                    let written = postgres::write(&mut tx, ws, rows, &mut statements).await?;
+                    record(counts, received, written, &mut written_total);
+                }
+                if !touched_conversations.is_empty() {
+                    statements.tick()?;
+                    update_parts_stored_pg(&mut tx, ws, touched_conversations).await?;
+                }
+                if let Some(checkpoint) = batch.checkpoint {
+                    statements.tick()?;
+                    upsert_checkpoint_pg(&mut tx, ws, checkpoint, written_total, now).await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        report.statements = statements.count;
+        Ok(report)
+    }
+}
+
+fn record(counts: Option<&mut Counts>, received: usize, written: u64, total: &mut u64) {
+    if let Some(counts) = counts {
+        counts.received = received as u64;
+        counts.written = written;
+        *total += written;
+    }
+}
+
+const PARTS_STORED: &str = "UPDATE conversations SET parts_stored = (SELECT count(*) FROM \
+    conversation_parts p WHERE p.workspace_id = conversations.workspace_id AND \
+    p.conversation_intercom_id = conversations.intercom_id) WHERE workspace_id = {ws} AND \
+    intercom_id IN ({ids}) AND parts_stored <> (SELECT count(*) FROM conversation_parts p WHERE \
+    p.workspace_id = conversations.workspace_id AND p.conversation_intercom_id = \
+    conversations.intercom_id)";
+
+async fn update_parts_stored(
+    conn: &mut sqlx::SqliteConnection,
+    ws: i64,
+    ids: &[String],
+    placeholder: &str,
+) -> Result<()> {
+    // One statement per 30,000 conversations keeps within SQLite's bind limit.
+    for chunk in ids.chunks(30_000) {
+        let sql = PARTS_STORED
+            .replace("{ws}", placeholder)
+            .replace("{ids}", &vec![placeholder; chunk.len()].join(", "));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws);
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn update_parts_stored_pg(
+    conn: &mut sqlx::PgConnection,
+    ws: i64,
+    ids: Vec<String>,
+) -> Result<()> {
+    let sql = PARTS_STORED
+        .replace("{ws}", "$1")
+        .replace("intercom_id IN ({ids})", "intercom_id = ANY($2)");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws)
+        .bind(ids)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+const CHECKPOINT_UPSERT: &str = "INSERT INTO sync_checkpoints (workspace_id, stream, watermark, \
+    cursor, status, records_total, updated_at) VALUES ({p}) ON CONFLICT (workspace_id, stream) DO \
+    UPDATE SET watermark = excluded.watermark, cursor = excluded.cursor, status = excluded.status, \
+    records_total = sync_checkpoints.records_total + excluded.records_total, updated_at = \
+    excluded.updated_at WHERE sync_checkpoints.watermark IS DISTINCT FROM excluded.watermark OR \
+    sync_checkpoints.cursor IS DISTINCT FROM excluded.cursor OR sync_checkpoints.status IS \
+    DISTINCT FROM excluded.status OR excluded.records_total <> 0";
+
+async fn upsert_checkpoint_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    ws: i64,
+    checkpoint: &CheckpointUpdate,
+    written: u64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let sql = CHECKPOINT_UPSERT.replace("{p}", "?, ?, ?, ?, ?, ?, ?");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws)
+        .bind(checkpoint.stream.as_str().to_owned())
+        .bind(checkpoint.watermark)
+        .bind(checkpoint.cursor.clone())
+        .bind(checkpoint.status.as_str())
+        .bind(written as i64)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn upsert_checkpoint_pg(
+    conn: &mut sqlx::PgConnection,
+    ws: i64,
+    checkpoint: &CheckpointUpdate,
+    written: u64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let sql = CHECKPOINT_UPSERT.replace("{p}", "$1, $2, $3, $4, $5, $6, $7");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws)
+        .bind(checkpoint.stream.as_str().to_owned())
+        .bind(checkpoint.watermark)
+        .bind(checkpoint.cursor.clone())
+        .bind(checkpoint.status.as_str())
+        .bind(written as i64)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

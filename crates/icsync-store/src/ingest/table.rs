@@ -1,0 +1,152 @@
+//! Table descriptors and typed cells: what a bulk upsert writes, independent of the backend.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+/// The SQL type of a column, which decides how a backend binds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Text,
+    Int,
+    Bool,
+    Ts,
+    /// JSON text, stored as JSONB on PostgreSQL and as text on SQLite.
+    Json,
+    Dec,
+}
+
+/// One value of one row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(bool),
+    Ts(Option<DateTime<Utc>>),
+    Json(String),
+    Dec(Option<Decimal>),
+}
+
+/// What to do when a row's unique key already exists.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OnConflict {
+    /// Keep the stored row (events, associations: immutable once written).
+    Ignore,
+    /// Overwrite every column but the key and `keep`, only when one of `compare` differs;
+    /// an unchanged record is not written at all.
+    UpdateIfDistinct {
+        compare: &'static [&'static str],
+        keep: &'static [&'static str],
+    },
+}
+
+/// A table as the bulk writer sees it. `workspace_id` is implicit: the first column of every
+/// row and of every unique key.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub name: &'static str,
+    pub columns: &'static [(&'static str, Kind)],
+    /// The unique key after `workspace_id`.
+    pub key: &'static [&'static str],
+    pub on_conflict: OnConflict,
+}
+
+impl Table {
+    pub fn updated_columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let keep: &[&str] = match self.on_conflict {
+            OnConflict::Ignore => &[],
+            OnConflict::UpdateIfDistinct { keep, .. } => keep,
+        };
+        self.columns
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(move |name| !self.key.contains(name) && !keep.contains(name))
+    }
+
+    /// `ON CONFLICT ...` for both backends (SQLite >= 3.39 and PostgreSQL share the syntax).
+    pub fn conflict_clause(&self) -> String {
+        let key = std::iter::once("workspace_id")
+            .chain(self.key.iter().copied())
+            .collect::<Vec<_>>();
+        let target = key.join(", ");
+        match self.on_conflict {
+            OnConflict::Ignore => format!(" ON CONFLICT ({target}) DO NOTHING"),
+            OnConflict::UpdateIfDistinct { compare, .. } => {
+                let set = self
+                    .updated_columns()
+                    .map(|c| format!("{c} = excluded.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let changed = compare
+                    .iter()
+                    .map(|c| format!("{t}.{c} IS DISTINCT FROM excluded.{c}", t = self.name))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                format!(" ON CONFLICT ({target}) DO UPDATE SET {set} WHERE {changed}")
+            }
+        }
+    }
+}
+
+/// Rows for one table, flattened row-major (`columns.len()` cells per row).
+#[derive(Debug)]
+pub(crate) struct Rows {
+    pub table: &'static Table,
+    pub cells: Vec<Cell>,
+}
+
+impl Rows {
+    pub fn new(table: &'static Table, capacity: usize) -> Self {
+        Self {
+            table,
+            cells: Vec::with_capacity(capacity * table.columns.len()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.cells.len() / self.table.columns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    pub fn push(&mut self, row: impl IntoIterator<Item = Cell>) {
+        let before = self.cells.len();
+        self.cells.extend(row);
+        debug_assert_eq!(
+            self.cells.len() - before,
+            self.table.columns.len(),
+            "{}",
+            self.table.name
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static T: Table = Table {
+        name: "things",
+        columns: &[
+            ("intercom_id", Kind::Text),
+            ("v", Kind::Int),
+            ("h", Kind::Text),
+            ("first", Kind::Ts),
+        ],
+        key: &["intercom_id"],
+        on_conflict: OnConflict::UpdateIfDistinct {
+            compare: &["h"],
+            keep: &["first"],
+        },
+    };
+
+    #[test]
+    fn an_upsert_updates_only_changed_rows_and_keeps_first_seen_columns() {
+        assert_eq!(
+            T.conflict_clause(),
+            " ON CONFLICT (workspace_id, intercom_id) DO UPDATE SET v = excluded.v, h = excluded.h \
+             WHERE things.h IS DISTINCT FROM excluded.h"
+        );
+    }
+}

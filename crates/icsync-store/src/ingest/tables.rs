@@ -1,0 +1,402 @@
+//! The tables the bulk path writes, and how domain records become their rows.
+
+use super::table::{Cell, Kind, OnConflict, Rows, Table};
+use chrono::{DateTime, Utc};
+use icsync_domain::{
+    AttributeMap, Company, CompanyId, Contact, ContactId, Conversation, ConversationPart, Event,
+};
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use Kind::*;
+
+pub(crate) static CONTACTS: Table = Table {
+    name: "contacts",
+    columns: &[
+        ("intercom_id", Text),
+        ("external_id", Text),
+        ("email", Text),
+        ("email_normalized", Text),
+        ("role", Text),
+        ("name", Text),
+        ("phone", Text),
+        ("avatar_url", Text),
+        ("owner_id", Text),
+        ("unsubscribed_from_emails", Bool),
+        ("created_at", Ts),
+        ("updated_at", Ts),
+        ("signed_up_at", Ts),
+        ("last_seen_at", Ts),
+        ("last_replied_at", Ts),
+        ("last_contacted_at", Ts),
+        ("location_country", Text),
+        ("location_region", Text),
+        ("location_city", Text),
+        ("custom_attributes", Json),
+        ("other_attributes", Json),
+        ("content_hash", Text),
+        ("first_imported_at", Ts),
+        ("last_imported_at", Ts),
+    ],
+    key: &["intercom_id"],
+    on_conflict: OnConflict::UpdateIfDistinct {
+        compare: &["content_hash"],
+        keep: &["first_imported_at"],
+    },
+};
+
+pub(crate) static COMPANIES: Table = Table {
+    name: "companies",
+    columns: &[
+        ("intercom_id", Text),
+        ("company_id", Text),
+        ("name", Text),
+        ("plan_name", Text),
+        ("size", Int),
+        ("website", Text),
+        ("industry", Text),
+        ("monthly_spend", Dec),
+        ("session_count", Int),
+        ("user_count", Int),
+        ("remote_created_at", Ts),
+        ("created_at", Ts),
+        ("updated_at", Ts),
+        ("last_request_at", Ts),
+        ("custom_attributes", Json),
+        ("other_attributes", Json),
+        ("content_hash", Text),
+        ("first_imported_at", Ts),
+        ("last_imported_at", Ts),
+    ],
+    key: &["intercom_id"],
+    on_conflict: OnConflict::UpdateIfDistinct {
+        compare: &["content_hash"],
+        keep: &["first_imported_at"],
+    },
+};
+
+pub(crate) static CONTACT_COMPANIES: Table = Table {
+    name: "contact_companies",
+    columns: &[
+        ("contact_intercom_id", Text),
+        ("company_intercom_id", Text),
+        ("first_imported_at", Ts),
+    ],
+    key: &["contact_intercom_id", "company_intercom_id"],
+    on_conflict: OnConflict::Ignore,
+};
+
+pub(crate) static EVENTS: Table = Table {
+    name: "events",
+    columns: &[
+        ("contact_intercom_id", Text),
+        ("event_name", Text),
+        ("occurred_at", Ts),
+        ("metadata", Json),
+        ("dedupe_key", Text),
+        ("imported_at", Ts),
+    ],
+    key: &["dedupe_key"],
+    on_conflict: OnConflict::Ignore,
+};
+
+pub(crate) static CONVERSATIONS: Table = Table {
+    name: "conversations",
+    columns: &[
+        ("intercom_id", Text),
+        ("title", Text),
+        ("state", Text),
+        ("open", Bool),
+        ("created_at", Ts),
+        ("updated_at", Ts),
+        ("waiting_since", Ts),
+        ("snoozed_until", Ts),
+        ("admin_assignee_id", Text),
+        ("source_type", Text),
+        ("source_subject", Text),
+        ("source_body", Text),
+        ("source_author_type", Text),
+        ("source_author_id", Text),
+        ("source_author_name", Text),
+        ("source_author_email", Text),
+        ("source_url", Text),
+        ("tags", Json),
+        ("parts_reported", Int),
+        ("content_hash", Text),
+        ("first_imported_at", Ts),
+        ("last_imported_at", Ts),
+    ],
+    key: &["intercom_id"],
+    on_conflict: OnConflict::UpdateIfDistinct {
+        compare: &["content_hash"],
+        keep: &["first_imported_at"],
+    },
+};
+
+pub(crate) static CONVERSATION_CONTACTS: Table = Table {
+    name: "conversation_contacts",
+    columns: &[
+        ("conversation_intercom_id", Text),
+        ("contact_intercom_id", Text),
+        ("position", Int),
+    ],
+    key: &["conversation_intercom_id", "contact_intercom_id"],
+    on_conflict: OnConflict::UpdateIfDistinct {
+        compare: &["position"],
+        keep: &[],
+    },
+};
+
+pub(crate) static CONVERSATION_PARTS: Table = Table {
+    name: "conversation_parts",
+    columns: &[
+        ("intercom_id", Text),
+        ("conversation_intercom_id", Text),
+        ("part_type", Text),
+        ("author_type", Text),
+        ("author_id", Text),
+        ("author_name", Text),
+        ("author_email", Text),
+        ("body", Text),
+        ("created_at", Ts),
+        ("updated_at", Ts),
+        ("content_hash", Text),
+        ("imported_at", Ts),
+    ],
+    key: &["intercom_id"],
+    on_conflict: OnConflict::UpdateIfDistinct {
+        compare: &["content_hash"],
+        keep: &["imported_at"],
+    },
+};
+
+fn text(value: &Option<String>) -> Cell {
+    Cell::Text(value.clone())
+}
+
+fn string(value: &str) -> Cell {
+    Cell::Text(Some(value.to_owned()))
+}
+
+fn json(map: &AttributeMap) -> Cell {
+    // Serializing a map of JSON values cannot fail: keys are strings, values are JSON.
+    Cell::Json(serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned()))
+}
+
+/// Keeps the last occurrence of each key, in first-seen order: a statement must not touch one
+/// row twice (PostgreSQL refuses), and the last copy in a page is the newest.
+fn last_per_key<'a, T, K: Hash + Eq>(items: &'a [T], key: impl Fn(&'a T) -> K) -> Vec<&'a T> {
+    let mut index: HashMap<K, usize> = HashMap::with_capacity(items.len());
+    let mut kept: Vec<&T> = Vec::with_capacity(items.len());
+    for item in items {
+        match index.entry(key(item)) {
+            std::collections::hash_map::Entry::Occupied(slot) => kept[*slot.get()] = item,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(kept.len());
+                kept.push(item);
+            }
+        }
+    }
+    kept
+}
+
+pub(crate) fn contact_rows(contacts: &[Contact], now: DateTime<Utc>) -> Rows {
+    let contacts = last_per_key(contacts, |c| c.id.as_str());
+    let mut rows = Rows::new(&CONTACTS, contacts.len());
+    for c in contacts {
+        rows.push([
+            string(c.id.as_str()),
+            text(&c.external_id),
+            text(&c.email),
+            Cell::Text(c.normalized_email()),
+            string(c.role.as_str()),
+            text(&c.name),
+            text(&c.phone),
+            text(&c.avatar_url),
+            text(&c.owner_id),
+            Cell::Bool(c.unsubscribed_from_emails),
+            Cell::Ts(c.created_at),
+            Cell::Ts(c.updated_at),
+            Cell::Ts(c.signed_up_at),
+            Cell::Ts(c.last_seen_at),
+            Cell::Ts(c.last_replied_at),
+            Cell::Ts(c.last_contacted_at),
+            text(&c.location.country),
+            text(&c.location.region),
+            text(&c.location.city),
+            json(&c.custom_attributes),
+            json(&c.other_attributes),
+            Cell::Text(Some(c.content_hash().into_string())),
+            Cell::Ts(Some(now)),
+            Cell::Ts(Some(now)),
+        ]);
+    }
+    rows
+}
+
+pub(crate) fn company_rows(companies: &[Company], now: DateTime<Utc>) -> Rows {
+    let companies = last_per_key(companies, |c| c.id.as_str());
+    let mut rows = Rows::new(&COMPANIES, companies.len());
+    for c in companies {
+        rows.push([
+            string(c.id.as_str()),
+            text(&c.company_id),
+            text(&c.name),
+            text(&c.plan_name),
+            Cell::Int(c.size),
+            text(&c.website),
+            text(&c.industry),
+            Cell::Dec(c.monthly_spend),
+            Cell::Int(c.session_count),
+            Cell::Int(c.user_count),
+            Cell::Ts(c.remote_created_at),
+            Cell::Ts(c.created_at),
+            Cell::Ts(c.updated_at),
+            Cell::Ts(c.last_request_at),
+            json(&c.custom_attributes),
+            json(&c.other_attributes),
+            Cell::Text(Some(c.content_hash().into_string())),
+            Cell::Ts(Some(now)),
+            Cell::Ts(Some(now)),
+        ]);
+    }
+    rows
+}
+
+pub(crate) fn association_rows(pairs: &[(ContactId, CompanyId)], now: DateTime<Utc>) -> Rows {
+    let pairs = last_per_key(pairs, |(contact, company)| {
+        (contact.as_str(), company.as_str())
+    });
+    let mut rows = Rows::new(&CONTACT_COMPANIES, pairs.len());
+    for (contact, company) in pairs {
+        rows.push([
+            string(contact.as_str()),
+            string(company.as_str()),
+            Cell::Ts(Some(now)),
+        ]);
+    }
+    rows
+}
+
+pub(crate) fn event_rows(events: &[Event], now: DateTime<Utc>) -> Rows {
+    let keyed: Vec<(String, &Event)> = events
+        .iter()
+        .map(|e| (e.dedupe_key().into_string(), e))
+        .collect();
+    let keyed = last_per_key(&keyed, |(key, _)| key.as_str());
+    let mut rows = Rows::new(&EVENTS, keyed.len());
+    for (key, e) in keyed {
+        rows.push([
+            string(e.contact_id.as_str()),
+            string(&e.event_name),
+            Cell::Ts(Some(e.occurred_at)),
+            json(&e.metadata),
+            string(key),
+            Cell::Ts(Some(now)),
+        ]);
+    }
+    rows
+}
+
+pub(crate) fn conversation_rows(
+    conversations: &[Conversation],
+    now: DateTime<Utc>,
+) -> (Rows, Rows) {
+    let conversations = last_per_key(conversations, |c| c.id.as_str());
+    let mut rows = Rows::new(&CONVERSATIONS, conversations.len());
+    let mut participants = Rows::new(&CONVERSATION_CONTACTS, conversations.len());
+    for c in conversations {
+        let tags = serde_json::Value::from(c.tags.clone());
+        rows.push([
+            string(c.id.as_str()),
+            text(&c.title),
+            string(&c.state),
+            Cell::Bool(c.open),
+            Cell::Ts(Some(c.created_at)),
+            Cell::Ts(Some(c.updated_at)),
+            Cell::Ts(c.waiting_since),
+            Cell::Ts(c.snoozed_until),
+            text(&c.admin_assignee_id),
+            text(&c.source.kind),
+            text(&c.source.subject),
+            text(&c.source.body),
+            text(&c.source.author.kind),
+            text(&c.source.author.id),
+            text(&c.source.author.name),
+            text(&c.source.author.email),
+            text(&c.source.url),
+            Cell::Json(tags.to_string()),
+            Cell::Int(c.parts_reported),
+            Cell::Text(Some(c.content_hash().into_string())),
+            Cell::Ts(Some(now)),
+            Cell::Ts(Some(now)),
+        ]);
+        let mut seen = std::collections::HashSet::new();
+        for (position, contact) in c.contact_ids.iter().enumerate() {
+            if seen.insert(contact.as_str()) {
+                participants.push([
+                    string(c.id.as_str()),
+                    string(contact.as_str()),
+                    Cell::Int(Some(position as i64)),
+                ]);
+            }
+        }
+    }
+    (rows, participants)
+}
+
+pub(crate) fn part_rows(parts: &[ConversationPart], now: DateTime<Utc>) -> Rows {
+    let parts = last_per_key(parts, |p| p.id.as_str());
+    let mut rows = Rows::new(&CONVERSATION_PARTS, parts.len());
+    for p in parts {
+        rows.push([
+            string(p.id.as_str()),
+            string(p.conversation_id.as_str()),
+            string(&p.part_type),
+            text(&p.author.kind),
+            text(&p.author.id),
+            text(&p.author.name),
+            text(&p.author.email),
+            text(&p.body),
+            Cell::Ts(Some(p.created_at)),
+            Cell::Ts(p.updated_at),
+            Cell::Text(Some(p.content_hash().into_string())),
+            Cell::Ts(Some(now)),
+        ]);
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_row_has_one_cell_per_column() {
+        // Rows::push debug-asserts the width; build one row of each kind.
+        let now = Utc::now();
+        let event = Event {
+            contact_id: ContactId::new("c1"),
+            event_name: "e".into(),
+            occurred_at: now,
+            metadata: AttributeMap::new(),
+        };
+        assert_eq!(
+            event_rows(&[event.clone(), event], now).len(),
+            1,
+            "duplicates collapse"
+        );
+        let pairs = [
+            (ContactId::new("c"), CompanyId::new("k")),
+            (ContactId::new("c"), CompanyId::new("k")),
+        ];
+        assert_eq!(association_rows(&pairs, now).len(), 1);
+    }
+
+    #[test]
+    fn the_last_copy_of_a_key_wins_in_first_seen_order() {
+        let items = [("a", 1), ("b", 2), ("a", 3)];
+        let kept = last_per_key(&items, |(k, _)| *k);
+        assert_eq!(kept, vec![&("a", 3), &("b", 2)]);
+    }
+}
