@@ -170,6 +170,34 @@ impl Store {
         Ok(())
     }
 
+    /// Which of icsync's tables exist (all of [`icsync_migrations::TABLES`] once migrated).
+    pub async fn existing_tables(&self) -> Result<Vec<String>> {
+        let sql = match self.inner.backend {
+            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table'",
+            Backend::Postgres => {
+                "SELECT table_name AS name FROM information_schema.tables \
+                 WHERE table_schema = current_schema()"
+            }
+        };
+        let rows = self
+            .inner
+            .read
+            .query_all_raw(sea_orm::Statement::from_string(
+                self.inner.read.get_database_backend(),
+                sql,
+            ))
+            .await?;
+        let mut names = Vec::new();
+        for row in rows {
+            let name: String = row.try_get("", "name")?;
+            if icsync_migrations::TABLES.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
     /// A round trip to the database (for readiness checks).
     pub async fn ping(&self) -> Result<()> {
         self.inner.read.execute_unprepared("SELECT 1").await?;

@@ -1,0 +1,1025 @@
+//! The cases of the storage suite; each takes a fresh, migrated database.
+
+use crate::fixtures::*;
+use crate::support::TestDb;
+use chrono::{Duration, Utc};
+use icsync_domain::*;
+use icsync_store::{
+    Backend, CheckpointUpdate, IngestBatch, IngestFault, SecretKey, StoreError, WorkspaceSettings,
+};
+use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
+use std::str::FromStr;
+
+async fn workspace(db: &TestDb) -> WorkspaceId {
+    db.store
+        .create_workspace(&NewWorkspace {
+            name: "Acme".into(),
+            intercom_app_id: Some(format!("app{}", fastrand_suffix())),
+            region: Region::Eu,
+            base_url: None,
+            access_token: Some(SecretString::from("dG9rOnNlY3JldC10b2tlbi0xMjM=")),
+            webhook_secret: Some(SecretString::from("whsec-456")),
+            backfill_days: 60,
+        })
+        .await
+        .expect("create workspace")
+        .id
+}
+
+fn fastrand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+fn checkpoint(stream: &str, cursor: Option<&str>) -> CheckpointUpdate {
+    CheckpointUpdate {
+        stream: StreamName::new(stream),
+        watermark: Some(t(5_000)),
+        cursor: cursor.map(str::to_owned),
+        status: RunStatus::Running,
+    }
+}
+
+/// Everything a page of a full sync can hold.
+struct World {
+    contacts: Vec<Contact>,
+    companies: Vec<Company>,
+    associations: Vec<(ContactId, CompanyId)>,
+    events: Vec<Event>,
+    conversations: Vec<Conversation>,
+    parts: Vec<ConversationPart>,
+}
+
+fn world(size: usize) -> World {
+    let contacts = contacts(0..size);
+    let companies: Vec<Company> = (0..size / 4 + 1).map(company).collect();
+    let associations = contacts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.clone(), companies[i % companies.len()].id.clone()))
+        .collect();
+    let events = (0..size)
+        .flat_map(|c| (0..3).map(move |n| event(c, n)))
+        .collect();
+    let conversations: Vec<Conversation> = (0..size / 10 + 1)
+        .map(|n| conversation(n, &[n % size, (n + 1) % size], 4))
+        .collect();
+    let parts = conversations
+        .iter()
+        .flat_map(|c| (0..4).map(|n| part(c, n)))
+        .collect();
+    World {
+        contacts,
+        companies,
+        associations,
+        events,
+        conversations,
+        parts,
+    }
+}
+
+impl World {
+    fn batch<'a>(&'a self, checkpoint: Option<&'a CheckpointUpdate>) -> IngestBatch<'a> {
+        IngestBatch {
+            contacts: &self.contacts,
+            companies: &self.companies,
+            associations: &self.associations,
+            events: &self.events,
+            conversations: &self.conversations,
+            parts: &self.parts,
+            checkpoint,
+        }
+    }
+}
+
+pub async fn migrations_create_every_table_and_a_second_run_is_a_no_op(db: &TestDb) {
+    let mut expected: Vec<String> = icsync_migrations::TABLES
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(db.store.existing_tables().await.unwrap(), expected);
+    let again = db.store.migrate().await.unwrap();
+    assert!(
+        again.applied.is_empty(),
+        "second run applied {:?}",
+        again.applied
+    );
+    db.store.check_schema().await.unwrap();
+}
+
+pub async fn down_migrations_remove_every_table_and_up_restores_them(db: &TestDb) {
+    let ws = workspace(db).await;
+    db.store
+        .write_batch(ws, world(5).batch(None))
+        .await
+        .unwrap();
+    db.store.migrate_down(None).await.unwrap();
+    assert!(db.store.existing_tables().await.unwrap().is_empty());
+    assert!(matches!(
+        db.store.check_schema().await,
+        Err(StoreError::SchemaOutdated { pending: 6 })
+    ));
+    assert_eq!(db.store.migrate().await.unwrap().applied.len(), 6);
+    assert_eq!(
+        db.store.existing_tables().await.unwrap().len(),
+        icsync_migrations::TABLES.len()
+    );
+}
+
+pub async fn rewriting_the_same_batch_changes_nothing(db: &TestDb) {
+    let ws = workspace(db).await;
+    let world = world(40);
+    let cp = checkpoint("contacts", Some("page-2"));
+    let first = db
+        .store
+        .write_batch(ws, world.batch(Some(&cp)))
+        .await
+        .unwrap();
+    assert_eq!(first.contacts.written, 40);
+    assert_eq!(first.events.written, 120);
+    let counts = db.store.record_counts(ws).await.unwrap();
+    let profile = db
+        .store
+        .contact_profile(ws, &contact_id(3))
+        .await
+        .unwrap()
+        .unwrap();
+    let feed = db.store.event_feed(ws, None, 1_000).await.unwrap();
+    let conversations = db
+        .store
+        .conversations_of_contact(ws, &contact_id(1), 50)
+        .await
+        .unwrap();
+    let stored_cp = db.store.checkpoint(ws, &cp.stream).await.unwrap().unwrap();
+
+    let second = db
+        .store
+        .write_batch(ws, world.batch(Some(&cp)))
+        .await
+        .unwrap();
+    assert_eq!(
+        second.written(),
+        0,
+        "nothing was written the second time: {second:?}"
+    );
+    assert_eq!(second.contacts.unchanged(), 40);
+    assert_eq!(db.store.record_counts(ws).await.unwrap(), counts);
+    assert_eq!(
+        db.store
+            .contact_profile(ws, &contact_id(3))
+            .await
+            .unwrap()
+            .unwrap(),
+        profile
+    );
+    assert_eq!(
+        db.store.event_feed(ws, None, 1_000).await.unwrap(),
+        feed,
+        "same rows, same seq"
+    );
+    assert_eq!(
+        db.store
+            .conversations_of_contact(ws, &contact_id(1), 50)
+            .await
+            .unwrap(),
+        conversations
+    );
+    assert_eq!(
+        db.store.checkpoint(ws, &cp.stream).await.unwrap().unwrap(),
+        stored_cp
+    );
+}
+
+pub async fn a_batch_is_written_with_a_few_multi_row_statements(db: &TestDb) {
+    let ws = workspace(db).await;
+    let contacts = contacts(0..2_000);
+    let events: Vec<Event> = (0..2_000)
+        .flat_map(|c| (0..2).map(move |n| event(c, n)))
+        .collect();
+    let cp = checkpoint("contacts", None);
+    let report = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &contacts,
+                events: &events,
+                checkpoint: Some(&cp),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.contacts.written, 2_000);
+    assert_eq!(report.events.written, 4_000);
+    // 6,000 rows: SQLite packs ~1,000 rows a statement, PostgreSQL binds one array a column.
+    assert!(
+        report.statements <= 10,
+        "{} statements for 6,000 rows",
+        report.statements
+    );
+    assert_eq!(db.store.record_counts(ws).await.unwrap().contacts, 2_000);
+}
+
+pub async fn only_changed_records_are_rewritten(db: &TestDb) {
+    let ws = workspace(db).await;
+    let mut contacts = contacts(0..10);
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &contacts,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let before = db
+        .store
+        .contact_profile(ws, &contact_id(4))
+        .await
+        .unwrap()
+        .unwrap()
+        .contact;
+    let untouched = db
+        .store
+        .contact_profile(ws, &contact_id(5))
+        .await
+        .unwrap()
+        .unwrap()
+        .contact;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    contacts[4].name = Some("Renamed".into());
+    contacts[4]
+        .custom_attributes
+        .insert("seats".into(), 99.into());
+    let report = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &contacts,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.contacts.written, 1);
+    let after = db
+        .store
+        .contact_profile(ws, &contact_id(4))
+        .await
+        .unwrap()
+        .unwrap()
+        .contact;
+    assert_eq!(after.contact.name.as_deref(), Some("Renamed"));
+    assert_eq!(after.contact.custom_attributes["seats"], 99);
+    assert_eq!(after.first_imported_at, before.first_imported_at);
+    assert!(after.last_imported_at > before.last_imported_at);
+    let still = db
+        .store
+        .contact_profile(ws, &contact_id(5))
+        .await
+        .unwrap()
+        .unwrap()
+        .contact;
+    assert_eq!(
+        still, untouched,
+        "an unchanged contact keeps its timestamps"
+    );
+
+    // Duplicates within one page: the last copy wins.
+    let mut dup = contacts[6].clone();
+    dup.name = Some("Second copy".into());
+    let page = vec![contacts[6].clone(), dup];
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &page,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let stored = db
+        .store
+        .contact_profile(ws, &contact_id(6))
+        .await
+        .unwrap()
+        .unwrap()
+        .contact
+        .contact;
+    assert_eq!(stored.name.as_deref(), Some("Second copy"));
+}
+
+pub async fn a_failure_mid_batch_leaves_neither_rows_nor_checkpoint(db: &TestDb) {
+    let ws = workspace(db).await;
+    let world = world(30);
+    let first_cp = checkpoint("contacts", Some("page-1"));
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &world.contacts[..10],
+                checkpoint: Some(&first_cp),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let counts = db.store.record_counts(ws).await.unwrap();
+
+    for after_statements in [1, 3, 5] {
+        db.store
+            .inject_ingest_fault(IngestFault { after_statements });
+        let second_cp = checkpoint("contacts", Some("page-2"));
+        let mut batch = world.batch(Some(&second_cp));
+        batch.contacts = &world.contacts[10..];
+        let err = db.store.write_batch(ws, batch).await.unwrap_err();
+        assert!(matches!(err, StoreError::InjectedFault { .. }), "{err}");
+        assert_eq!(
+            db.store.record_counts(ws).await.unwrap(),
+            counts,
+            "no row of the failed batch"
+        );
+        let stored = db
+            .store
+            .checkpoint(ws, &first_cp.stream)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.cursor.as_deref(),
+            Some("page-1"),
+            "checkpoint not ahead of its data"
+        );
+    }
+    // The fault clears itself: the retry goes through.
+    let second_cp = checkpoint("contacts", Some("page-2"));
+    let mut batch = world.batch(Some(&second_cp));
+    batch.contacts = &world.contacts[10..];
+    db.store.write_batch(ws, batch).await.unwrap();
+    assert_eq!(db.store.record_counts(ws).await.unwrap().contacts, 30);
+}
+
+pub async fn the_checkpoint_counts_written_records_and_resumes_with_its_cursor(db: &TestDb) {
+    let ws = workspace(db).await;
+    let stream = StreamName::new(StreamName::CONTACTS);
+    assert!(db.store.checkpoint(ws, &stream).await.unwrap().is_none());
+    let pages = contacts(0..30);
+    for (i, page) in pages.chunks(10).enumerate() {
+        let cp = checkpoint("contacts", Some(&format!("after-{i}")));
+        db.store
+            .write_batch(
+                ws,
+                IngestBatch {
+                    contacts: page,
+                    checkpoint: Some(&cp),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let stored = db.store.checkpoint(ws, &stream).await.unwrap().unwrap();
+    assert_eq!(stored.cursor.as_deref(), Some("after-2"));
+    assert_eq!(stored.records_total, 30);
+    assert_eq!(stored.status, RunStatus::Running);
+
+    let done = CheckpointUpdate {
+        stream: stream.clone(),
+        watermark: Some(t(9_999)),
+        cursor: None,
+        status: RunStatus::Succeeded,
+    };
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &pages[..10],
+                checkpoint: Some(&done),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let stored = db.store.checkpoint(ws, &stream).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.cursor, stored.status, stored.watermark),
+        (None, RunStatus::Succeeded, Some(t(9_999)))
+    );
+    assert_eq!(
+        stored.records_total, 30,
+        "re-read records that did not change are not counted"
+    );
+    assert_eq!(db.store.checkpoints(ws).await.unwrap().len(), 1);
+}
+
+pub async fn the_event_feed_pages_in_import_order_and_keeps_sequence_numbers(db: &TestDb) {
+    let ws = workspace(db).await;
+    let other = workspace(db).await;
+    let first: Vec<Event> = (0..5)
+        .flat_map(|c| (0..4).map(move |n| event(c, n)))
+        .collect();
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                events: &first,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    db.store
+        .write_batch(
+            other,
+            IngestBatch {
+                events: &first[..3],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let later: Vec<Event> = (5..7).map(|c| event(c, 0)).collect();
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                events: &later,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = db.store.event_feed(ws, cursor, 7).await.unwrap();
+        if page.events.is_empty() {
+            assert_eq!(
+                page.next_cursor, cursor,
+                "an empty page hands the cursor back"
+            );
+            break;
+        }
+        cursor = page.next_cursor;
+        seen.extend(page.events);
+    }
+    assert_eq!(
+        seen.len(),
+        22,
+        "every event of this workspace, none of the other"
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0].seq < w[1].seq),
+        "strictly increasing seq"
+    );
+    assert_eq!(
+        seen[20].event, later[0],
+        "later imports come later in the feed"
+    );
+
+    // Re-importing keeps every event's sequence number: the feed does not replay them.
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                events: &first,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        db.store
+            .event_feed(ws, cursor, 100)
+            .await
+            .unwrap()
+            .events
+            .is_empty()
+    );
+
+    let of_contact = db
+        .store
+        .contact_events(ws, &contact_id(2), None, 100)
+        .await
+        .unwrap();
+    assert_eq!(of_contact.len(), 4);
+    assert!(
+        of_contact
+            .windows(2)
+            .all(|w| w[0].event.occurred_at >= w[1].event.occurred_at)
+    );
+    let recent = db
+        .store
+        .contact_events(
+            ws,
+            &contact_id(2),
+            Some(of_contact[1].event.occurred_at),
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(recent.len(), 2);
+}
+
+pub async fn a_profile_holds_the_contact_its_companies_and_cs_attributes(db: &TestDb) {
+    let ws = workspace(db).await;
+    let contact = contact(1);
+    let companies = vec![company(1), company(2)];
+    let associations: Vec<_> = companies
+        .iter()
+        .map(|c| (contact.id.clone(), c.id.clone()))
+        .collect();
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: std::slice::from_ref(&contact),
+                companies: &companies,
+                associations: &associations,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let profile = db
+        .store
+        .contact_profile(ws, &contact.id)
+        .await
+        .unwrap()
+        .expect("profile");
+    assert_eq!(profile.contact.contact, contact);
+    let names: Vec<_> = profile
+        .companies
+        .iter()
+        .map(|c| c.company.clone())
+        .collect();
+    assert_eq!(names, companies);
+    assert!(profile.cs_attributes.is_none());
+
+    let cs = CsAttributes {
+        health: Some(Decimal::from_str("72.5").unwrap()),
+        stage: Some("adoption".into()),
+        ..Default::default()
+    };
+    db.store
+        .set_cs_attributes(ws, &CsSubject::Contact(contact.id.to_string()), &cs)
+        .await
+        .unwrap();
+    let profile = db
+        .store
+        .contact_profile(ws, &contact.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(profile.cs_attributes.unwrap().attributes, cs);
+    assert!(
+        db.store
+            .contact_profile(ws, &contact_id(99))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        db.store
+            .company(ws, &companies[1].id)
+            .await
+            .unwrap()
+            .unwrap()
+            .company,
+        companies[1]
+    );
+}
+
+pub async fn emails_match_trimmed_and_case_insensitively(db: &TestDb) {
+    let ws = workspace(db).await;
+    let contacts = contacts(0..12);
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &contacts,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Contact 1 was stored as "  User1@Example.COM ".
+    let found = db
+        .store
+        .contacts_by_email(ws, "user1@example.com")
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].contact.email.as_deref(),
+        Some("  User1@Example.COM "),
+        "kept as given"
+    );
+    assert_eq!(
+        db.store
+            .contacts_by_email(ws, " USER2@EXAMPLE.COM")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        db.store
+            .contacts_by_email(ws, "   ")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn conversations_are_found_by_any_participant_with_their_parts(db: &TestDb) {
+    let ws = workspace(db).await;
+    let group = conversation(1, &[3, 4], 700);
+    let single = conversation(2, &[4], 2);
+    let parts: Vec<ConversationPart> = (0..3)
+        .map(|n| part(&group, n))
+        .chain((0..2).map(|n| part(&single, n)))
+        .collect();
+    let conversations = vec![group.clone(), single.clone()];
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                conversations: &conversations,
+                parts: &parts,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    let of_three = db
+        .store
+        .conversations_of_contact(ws, &contact_id(3), 10)
+        .await
+        .unwrap();
+    assert_eq!(of_three.len(), 1);
+    assert_eq!(of_three[0].conversation, group);
+    assert_eq!(of_three[0].parts_stored, 3);
+    assert!(of_three[0].is_truncated(), "700 reported, 3 stored");
+    let of_four = db
+        .store
+        .conversations_of_contact(ws, &contact_id(4), 10)
+        .await
+        .unwrap();
+    assert_eq!(of_four.len(), 2);
+    assert_eq!(
+        of_four[0].conversation.id, single.id,
+        "most recently updated first"
+    );
+    assert!(!of_four[0].is_truncated());
+    let stored_parts = db.store.conversation_parts(ws, &group.id).await.unwrap();
+    assert_eq!(stored_parts, parts[..3].to_vec());
+    assert!(
+        db.store
+            .conversations_of_contact(ws, &contact_id(5), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn sessions_are_replaced_from_a_point_in_time(db: &TestDb) {
+    let ws = workspace(db).await;
+    let who = contact_id(1);
+    let session = |start: i64, end: i64, n: i64| Session {
+        contact_id: who.clone(),
+        started_at: t(start),
+        ended_at: t(end),
+        event_count: n,
+    };
+    db.store
+        .replace_sessions(
+            ws,
+            &who,
+            t(0),
+            &[session(0, 100, 3), session(1_000, 1_200, 5)],
+        )
+        .await
+        .unwrap();
+    db.store
+        .replace_sessions(
+            ws,
+            &who,
+            t(1_000),
+            &[session(1_000, 1_500, 7), session(5_000, 5_100, 2)],
+        )
+        .await
+        .unwrap();
+    let stored = db.store.sessions_of_contact(ws, &who).await.unwrap();
+    assert_eq!(
+        stored,
+        vec![
+            session(0, 100, 3),
+            session(1_000, 1_500, 7),
+            session(5_000, 5_100, 2)
+        ]
+    );
+    assert!(
+        db.store
+            .sessions_of_contact(ws, &contact_id(2))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn cs_attributes_queue_a_push_only_when_trigger_fields_change(db: &TestDb) {
+    let ws = workspace(db).await;
+    let subject = CsSubject::Company(company(1).id.to_string());
+    let mut cs = CsAttributes {
+        health: Some(Decimal::from_str("61.25").unwrap()),
+        stage: Some("onboarding".into()),
+        pulse: Some("steady".into()),
+        licence_utilization: Some(Decimal::from_str("0.8").unwrap()),
+        cs_owner: Some("Grace Hopper".into()),
+        cs_owner_email: Some("grace@example.com".into()),
+        profile_url: Some("https://cs.example.com/accounts/1".into()),
+    };
+    let created = db.store.set_cs_attributes(ws, &subject, &cs).await.unwrap();
+    assert!(created.needs_push);
+    assert_eq!(created.version, 1);
+    let soon = Utc::now() + Duration::seconds(1);
+    let pending = db.store.pending_pushes(soon, 10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].attributes, cs);
+
+    assert!(db.store.mark_pushed(&pending[0], Utc::now()).await.unwrap());
+    assert!(db.store.pending_pushes(soon, 10).await.unwrap().is_empty());
+
+    let same = db.store.set_cs_attributes(ws, &subject, &cs).await.unwrap();
+    assert_eq!(same.version, 1, "same values: no new version");
+    cs.cs_owner = Some("Ada Lovelace".into());
+    let owner = db.store.set_cs_attributes(ws, &subject, &cs).await.unwrap();
+    assert_eq!(owner.version, 2);
+    assert!(!owner.needs_push, "owner alone does not trigger a push");
+
+    cs.health = Some(Decimal::from_str("40").unwrap());
+    let health = db.store.set_cs_attributes(ws, &subject, &cs).await.unwrap();
+    assert!(health.needs_push);
+    let pending = db
+        .store
+        .pending_pushes(Utc::now() + Duration::seconds(1), 10)
+        .await
+        .unwrap();
+    let retry_at = Utc::now() + Duration::minutes(5);
+    db.store
+        .mark_push_failed(&pending[0], "429 from Intercom", retry_at)
+        .await
+        .unwrap();
+    assert!(
+        db.store
+            .pending_pushes(Utc::now() + Duration::seconds(1), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before retry time"
+    );
+    let due = db
+        .store
+        .pending_pushes(retry_at + Duration::seconds(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (due[0].attempts, due[0].last_error.as_deref()),
+        (1, Some("429 from Intercom"))
+    );
+
+    // A push of an outdated version does not clear a newer change.
+    cs.stage = Some("renewal".into());
+    db.store.set_cs_attributes(ws, &subject, &cs).await.unwrap();
+    assert!(!db.store.mark_pushed(&due[0], Utc::now()).await.unwrap());
+    assert!(
+        db.store
+            .cs_attributes(ws, &subject)
+            .await
+            .unwrap()
+            .unwrap()
+            .needs_push
+    );
+}
+
+pub async fn workspace_secrets_are_encrypted_at_rest(db: &TestDb) {
+    let ws = workspace(db).await;
+    let stored = db.store.workspace(ws).await.unwrap().unwrap();
+    assert_eq!(
+        stored.access_token.as_ref().unwrap().expose_secret(),
+        "dG9rOnNlY3JldC10b2tlbi0xMjM="
+    );
+    assert_eq!(
+        stored.webhook_secret.as_ref().unwrap().expose_secret(),
+        "whsec-456"
+    );
+    assert_eq!(stored.region, Region::Eu);
+    let debug = format!("{stored:?} {:?} {:?}", db.store, db.key);
+    assert!(
+        !debug.contains("dG9rOn") && !debug.contains("whsec-456"),
+        "{debug}"
+    );
+
+    // Another key cannot read them: they are not stored in the clear.
+    let other = db.reopen(Some(&SecretKey::generate())).await;
+    assert!(matches!(
+        other.workspace(ws).await,
+        Err(StoreError::Secret(_))
+    ));
+    let keyless = db.reopen(None).await;
+    assert!(matches!(
+        keyless.workspace(ws).await,
+        Err(StoreError::Secret(icsync_store::SecretError::NoKey))
+    ));
+    if db.store.backend() == Backend::Sqlite {
+        let path = db.url.trim_start_matches("sqlite://");
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+        assert!(
+            !bytes.windows(12).any(|w| w == b"dG9rOnNlY3Jl"),
+            "token in the clear on disk"
+        );
+    }
+
+    let updated = db
+        .store
+        .update_workspace(
+            ws,
+            &WorkspaceSettings {
+                user_tracking: Some(true),
+                timezone: Some("Europe/Paris".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(updated.user_tracking && updated.is_connected());
+    let token = SecretString::from("new-token");
+    assert_eq!(
+        db.store
+            .set_access_token(ws, &token)
+            .await
+            .unwrap()
+            .access_token
+            .unwrap()
+            .expose_secret(),
+        "new-token"
+    );
+    let gone = db.store.disconnect_workspace(ws).await.unwrap();
+    assert!(!gone.is_connected() && !gone.user_tracking);
+    assert_eq!(db.store.workspaces().await.unwrap().len(), 1);
+}
+
+pub async fn sync_runs_record_their_figures(db: &TestDb) {
+    let ws = workspace(db).await;
+    let stream = StreamName::new("contacts");
+    let run = db.store.start_run(ws, &stream).await.unwrap();
+    let stats = SyncRunStats {
+        records: 1_500,
+        requests: 11,
+        retries: 2,
+        rate_limited: 1,
+        errors: 0,
+        shadowed_attributes: 3,
+        pacer_wait_ms: 250,
+    };
+    db.store
+        .finish_run(run, RunStatus::Succeeded, &stats, None)
+        .await
+        .unwrap();
+    let failed = db.store.start_run(ws, &stream).await.unwrap();
+    db.store
+        .finish_run(
+            failed,
+            RunStatus::Failed,
+            &SyncRunStats::default(),
+            Some("token revoked"),
+        )
+        .await
+        .unwrap();
+    let runs = db.store.recent_runs(ws, 10).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].id, failed);
+    assert_eq!(runs[0].error_message.as_deref(), Some("token revoked"));
+    assert_eq!(runs[1].stats, stats);
+    assert!(runs[1].finished_at.is_some());
+}
+
+pub async fn values_of_every_type_round_trip(db: &TestDb) {
+    let ws = workspace(db).await;
+    let mut company = company(3);
+    company.monthly_spend = Some(Decimal::from_str("2147483647").unwrap());
+    let mut cheap = company.clone();
+    cheap.id = CompanyId::new("cheap");
+    cheap.monthly_spend = Some(Decimal::from_str("0.1").unwrap());
+    cheap
+        .custom_attributes
+        .insert("emoji".into(), "🚀 ünïcödé 山".into());
+    let companies = vec![company.clone(), cheap.clone()];
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                companies: &companies,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store
+            .company(ws, &company.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .company,
+        company
+    );
+    assert_eq!(
+        db.store
+            .company(ws, &cheap.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .company,
+        cheap
+    );
+
+    let contact = contact(8); // unicode name, nested JSON, floats, booleans
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: std::slice::from_ref(&contact),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store
+            .contact_profile(ws, &contact.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .contact
+            .contact,
+        contact
+    );
+}
+
+pub async fn readers_keep_reading_during_a_large_ingest(db: &TestDb) {
+    let ws = workspace(db).await;
+    let seed = contacts(0..10);
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &seed,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let events: Vec<Event> = (0..5_000)
+        .flat_map(|c| (0..6).map(move |n| event(c, n)))
+        .collect();
+    let writer = {
+        let store = db.store.clone();
+        tokio::spawn(async move {
+            store
+                .write_batch(
+                    ws,
+                    IngestBatch {
+                        events: &events,
+                        ..Default::default()
+                    },
+                )
+                .await
+        })
+    };
+    let mut reads = 0;
+    while !writer.is_finished() || reads < 5 {
+        let profile = db
+            .store
+            .contact_profile(ws, &contact_id(1))
+            .await
+            .expect("read during ingest");
+        assert!(profile.is_some());
+        reads += 1;
+    }
+    let report = writer.await.unwrap().unwrap();
+    assert_eq!(report.events.written, 30_000);
+}

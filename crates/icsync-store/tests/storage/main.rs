@@ -1,0 +1,53 @@
+//! The behavioural storage suite: every case runs on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL cases start one throwaway cluster per test process (see `icsync-pgtemp`) and give
+//! each case its own database; if the server binaries are missing they fail, never skip.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
+mod cases;
+mod fixtures;
+mod support;
+
+macro_rules! storage_suite {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::sqlite().await;
+                    crate::cases::$case(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::postgres(stringify!($case)).await;
+                    crate::cases::$case(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+storage_suite!(
+    migrations_create_every_table_and_a_second_run_is_a_no_op,
+    down_migrations_remove_every_table_and_up_restores_them,
+    rewriting_the_same_batch_changes_nothing,
+    a_batch_is_written_with_a_few_multi_row_statements,
+    only_changed_records_are_rewritten,
+    a_failure_mid_batch_leaves_neither_rows_nor_checkpoint,
+    the_checkpoint_counts_written_records_and_resumes_with_its_cursor,
+    the_event_feed_pages_in_import_order_and_keeps_sequence_numbers,
+    a_profile_holds_the_contact_its_companies_and_cs_attributes,
+    emails_match_trimmed_and_case_insensitively,
+    conversations_are_found_by_any_participant_with_their_parts,
+    sessions_are_replaced_from_a_point_in_time,
+    cs_attributes_queue_a_push_only_when_trigger_fields_change,
+    workspace_secrets_are_encrypted_at_rest,
+    sync_runs_record_their_figures,
+    values_of_every_type_round_trip,
+    readers_keep_reading_during_a_large_ingest,
+);
