@@ -165,6 +165,24 @@ pub(crate) fn update_contact(
     Ok(crate::render::contact::contact(&w, slot))
 }
 
+/// Events of one contact: all of them, and those `GET /events` lists (the last 90 days).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EventCounts {
+    pub total: u64,
+    pub listable: u64,
+}
+
+pub(crate) fn event_counts(st: &AppState, id: &str) -> Result<EventCounts, ApiError> {
+    let w = st.read();
+    let slot = w.contact_slot(id).ok_or_else(ApiError::user_not_found)?;
+    let events = w.events_of(slot);
+    let cutoff = now_secs().max(w.settings.anchor) - crate::api::events::LIST_WINDOW_SECS;
+    Ok(EventCounts {
+        total: events.len() as u64,
+        listable: events.iter().filter(|e| e.created_at >= cutoff).count() as u64,
+    })
+}
+
 pub(crate) fn delete_contact(st: &AppState, id: &str) -> Result<(), ApiError> {
     let mut w = st.write();
     let slot = w.contact_slot(id).ok_or_else(ApiError::user_not_found)?;

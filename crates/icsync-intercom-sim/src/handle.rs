@@ -222,6 +222,11 @@ impl SimHandle {
         control::update_contact(&self.state, id, &body)
     }
 
+    /// Events of one contact: all, and those within `GET /events`' 90-day window.
+    pub fn event_counts(&self, contact_id: &str) -> Result<control::EventCounts, ApiError> {
+        control::event_counts(&self.state, contact_id)
+    }
+
     pub fn delete_contact(&self, id: &str) -> Result<(), ApiError> {
         control::delete_contact(&self.state, id)
     }

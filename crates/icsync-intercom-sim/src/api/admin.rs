@@ -66,7 +66,7 @@ pub(crate) async fn contact_tags(
 
 fn str_field<'a>(v: &'a Value, key: &str) -> ApiResult<Option<&'a str>> {
     match v.get(key) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(ApiError::invalid(format!("{key} must be a string"))),
     }
@@ -101,10 +101,11 @@ pub(crate) async fn create_tag(
     if let Some(list) = body.get("companies") {
         let list = list
             .as_array()
+            .filter(|l| !l.is_empty())
             .ok_or_else(|| ApiError::invalid("invalid tag parameters"))?;
         for item in list {
             let untag = match item.get("untag") {
-                None | Some(Value::Null) => false,
+                None => false,
                 Some(Value::Bool(b)) => *b,
                 Some(_) => return Err(ApiError::invalid("invalid tag parameters")),
             };
@@ -124,6 +125,7 @@ pub(crate) async fn create_tag(
     if let Some(list) = body.get("users") {
         let list = list
             .as_array()
+            .filter(|l| !l.is_empty())
             .ok_or_else(|| ApiError::invalid("invalid tag parameters"))?;
         for item in list {
             let id = str_field(item, "id")?

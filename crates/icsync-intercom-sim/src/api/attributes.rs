@@ -9,7 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::params::{Query, json_object, only_fields, opt_bool, opt_string};
+use super::params::{Query, json_object, only_fields, opt_bool, opt_str_nn};
 use crate::error::{ApiError, ApiResult};
 use crate::model::attribute::{self, Model};
 use crate::render::misc;
@@ -43,6 +43,13 @@ pub(crate) async fn list(
     Ok(Json(json!({"type": "list", "data": data})))
 }
 
+fn nn_bool(b: &serde_json::Map<String, Value>, key: &str) -> ApiResult<Option<bool>> {
+    match opt_bool(b, key)? {
+        Some(None) => Err(ApiError::invalid(format!("{key} must be a boolean"))),
+        v => Ok(v.flatten()),
+    }
+}
+
 fn name_ok(name: &str) -> bool {
     !name.trim().is_empty()
         && name
@@ -50,22 +57,25 @@ fn name_ok(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '$' | '€' | '£' | '¥'))
 }
 
-fn options(v: Option<&Value>) -> ApiResult<Vec<String>> {
+/// `options` of a create (strings, as the 2.11 schema says, or `{value}` hashes as its prose
+/// says) or of an update (`{value}` hashes only).
+fn options(v: Option<&Value>, strings_allowed: bool) -> ApiResult<Vec<String>> {
+    let bad = || ApiError::invalid("Options isn't an array");
     match v {
-        None | Some(Value::Null) => Ok(Vec::new()),
+        None => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
             .map(|o| match o {
-                Value::String(s) => Ok(s.clone()),
+                Value::String(s) if strings_allowed => Ok(s.clone()),
                 Value::Object(m) => m
                     .get("value")
                     .and_then(Value::as_str)
                     .map(str::to_owned)
-                    .ok_or_else(|| ApiError::invalid("Options isn't an array")),
-                _ => Err(ApiError::invalid("Options isn't an array")),
+                    .ok_or_else(bad),
+                _ => Err(bad()),
             })
             .collect(),
-        Some(_) => Err(ApiError::invalid("Options isn't an array")),
+        Some(_) => Err(bad()),
     }
 }
 
@@ -82,10 +92,8 @@ pub(crate) async fn create(State(st): State<Arc<AppState>>, body: Bytes) -> ApiR
             "messenger_writable",
         ],
     )?;
-    let name = opt_string(&b, "name")?
-        .flatten()
-        .ok_or_else(|| ApiError::missing("name is required"))?;
-    let model = match opt_string(&b, "model")?.flatten().as_deref() {
+    let name = opt_str_nn(&b, "name")?.ok_or_else(|| ApiError::missing("name is required"))?;
+    let model = match opt_str_nn(&b, "model")?.as_deref() {
         Some("contact") => Model::Contact,
         Some("company") => Model::Company,
         _ => {
@@ -94,7 +102,7 @@ pub(crate) async fn create(State(st): State<Arc<AppState>>, body: Bytes) -> ApiR
             ));
         }
     };
-    let data_type: &'static str = match opt_string(&b, "data_type")?.flatten().as_deref() {
+    let data_type: &'static str = match opt_str_nn(&b, "data_type")?.as_deref() {
         Some("string") => "string",
         Some("integer") => "integer",
         Some("float") => "float",
@@ -102,11 +110,9 @@ pub(crate) async fn create(State(st): State<Arc<AppState>>, body: Bytes) -> ApiR
         Some("date" | "datetime") => "date",
         _ => return Err(ApiError::invalid("Data Type isn't an option")),
     };
-    let description = opt_string(&b, "description")?.flatten().unwrap_or_default();
-    let messenger_writable = opt_bool(&b, "messenger_writable")?
-        .flatten()
-        .unwrap_or(false);
-    let options = options(b.get("options"))?;
+    let description = opt_str_nn(&b, "description")?.unwrap_or_default();
+    let messenger_writable = nn_bool(&b, "messenger_writable")?.unwrap_or(false);
+    let options = options(b.get("options"), true)?;
     if !options.is_empty() && options.len() < 2 {
         return Err(ApiError::invalid(
             "You must have at least two options on a list type data attribute",
@@ -178,12 +184,12 @@ pub(crate) async fn update(
         &b,
         &["archived", "description", "options", "messenger_writable"],
     )?;
-    let archived = opt_bool(&b, "archived")?.flatten();
-    let description = opt_string(&b, "description")?.flatten();
-    let messenger_writable = opt_bool(&b, "messenger_writable")?.flatten();
+    let archived = nn_bool(&b, "archived")?;
+    let description = opt_str_nn(&b, "description")?;
+    let messenger_writable = nn_bool(&b, "messenger_writable")?;
     let options = match b.get("options") {
         None => None,
-        v => Some(options(v)?),
+        v => Some(options(v, false)?),
     };
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let mut w = st.write();

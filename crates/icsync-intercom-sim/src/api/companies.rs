@@ -257,7 +257,7 @@ fn get<'a>(
     what: &str,
 ) -> ApiResult<Option<&'a Value>> {
     match b.get(k) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(v) if ok(v) => Ok(Some(v)),
         Some(_) => Err(ApiError::invalid(format!("{k} must be {what}"))),
     }

@@ -180,11 +180,11 @@ pub(crate) async fn create(State(st): State<Arc<AppState>>, body: Bytes) -> ApiR
     };
     let created_at = match b.get("created_at") {
         Some(v) if v.is_i64() => v.as_i64().unwrap_or_default(),
-        None | Some(Value::Null) => return Err(ApiError::missing("created_at is required")),
+        None => return Err(ApiError::missing("created_at is required")),
         Some(_) => return Err(ApiError::invalid("created_at must be an integer")),
     };
     let metadata = match b.get("metadata") {
-        None | Some(Value::Null) => Map::new(),
+        None => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(_) => return Err(ApiError::invalid("metadata must be an object")),
     };
@@ -195,7 +195,7 @@ pub(crate) async fn create(State(st): State<Arc<AppState>>, body: Bytes) -> ApiR
         ("email", "email"),
     ] {
         match b.get(k) {
-            None | Some(Value::Null) => {}
+            None => {}
             Some(Value::String(s)) => {
                 q.0.insert(qk.to_owned(), s.clone());
             }

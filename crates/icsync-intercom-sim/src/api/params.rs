@@ -127,6 +127,15 @@ pub(crate) fn opt_string(
     }
 }
 
+/// A string field whose schema is not nullable: absent is fine, null is a wrong type.
+pub(crate) fn opt_str_nn(body: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
+    match body.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::invalid(format!("{key} must be a string"))),
+    }
+}
+
 pub(crate) fn opt_int(body: &Map<String, Value>, key: &str) -> ApiResult<Option<Option<i64>>> {
     match body.get(key) {
         None => Ok(None),

@@ -196,7 +196,7 @@ fn paging(body: &Map<String, Value>, default: usize) -> ApiResult<Paging> {
         None | Some(Value::Null) => (default, None),
         Some(Value::Object(p)) => {
             let per_page = match p.get("per_page") {
-                None | Some(Value::Null) => None,
+                None => None,
                 Some(v) => Some(
                     v.as_i64()
                         .ok_or_else(|| ApiError::invalid("per_page must be an integer"))?,

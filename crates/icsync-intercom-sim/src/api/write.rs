@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::params::{only_fields, opt_bool, opt_int, opt_string};
+use super::params::{only_fields, opt_bool, opt_int, opt_str_nn, opt_string};
 use crate::error::{ApiError, ApiResult};
 use crate::model::attribute::{Model, value_fits};
 use crate::model::contact::{
@@ -46,10 +46,10 @@ pub(crate) struct ContactWrite {
 impl ContactWrite {
     pub(crate) fn parse(body: &Map<String, Value>) -> ApiResult<Self> {
         only_fields(body, FIELDS)?;
-        let role = match opt_string(body, "role")? {
-            None | Some(None) => None,
-            Some(Some(r)) if r == "user" || r == "lead" => Some(r),
-            Some(Some(r)) => {
+        let role = match opt_str_nn(body, "role")? {
+            None => None,
+            Some(r) if r == "user" || r == "lead" => Some(r),
+            Some(r) => {
                 return Err(ApiError::invalid(format!(
                     "role must be one of user, lead (got {r:?})"
                 )));

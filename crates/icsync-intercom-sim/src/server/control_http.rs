@@ -79,6 +79,13 @@ pub(crate) async fn update_contact(
     control::update_contact(&st, &id, &body).map(Json)
 }
 
+pub(crate) async fn event_counts(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(control::event_counts(&st, &id)?)))
+}
+
 pub(crate) async fn delete_contact(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,

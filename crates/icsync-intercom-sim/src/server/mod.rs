@@ -82,7 +82,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/_sim/contacts/{id}",
             axum::routing::patch(control_http::update_contact).delete(control_http::delete_contact),
         )
-        .route("/_sim/contacts/{id}/events", post(control_http::add_event))
+        .route(
+            "/_sim/contacts/{id}/events",
+            get(control_http::event_counts).post(control_http::add_event),
+        )
         .route(
             "/_sim/conversations",
             post(control_http::start_conversation),
