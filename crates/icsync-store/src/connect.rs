@@ -8,7 +8,7 @@ use crate::error::{Result, StoreError};
 use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -147,16 +147,27 @@ async fn open_postgres(url: &str, options: &StoreOptions) -> Result<Opened> {
         url: display_url.clone(),
         reason: e.to_string(),
     })?;
+    let fail = |e: sqlx::Error| StoreError::Connect {
+        url: display_url.clone(),
+        reason: describe_sqlx(&e),
+        hint: postgres_hint(&e),
+    };
+    // One direct connection first: a pool would report any failure as a timeout, hiding
+    // "connection refused" or "password authentication failed".
+    let probe = tokio::time::timeout(
+        options.acquire_timeout,
+        PgConnection::connect_with(&connect),
+    )
+    .await
+    .map_err(|_| fail(sqlx::Error::PoolTimedOut))?
+    .map_err(fail)?;
+    probe.close().await.map_err(fail)?;
     let pool = PgPoolOptions::new()
         .max_connections(options.max_connections.max(2))
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect)
         .await
-        .map_err(|e| StoreError::Connect {
-            url: display_url.clone(),
-            reason: describe_sqlx(&e),
-            hint: postgres_hint(&e),
-        })?;
+        .map_err(fail)?;
     let db = SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone());
     Ok(Opened {
         read: db.clone(),
@@ -180,7 +191,8 @@ fn ensure_parent_dir(path: &Path) -> Result<()> {
 fn describe_sqlx(error: &sqlx::Error) -> String {
     match error {
         sqlx::Error::Database(db) => db.message().to_owned(),
-        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_owned(),
+        sqlx::Error::PoolTimedOut => "timed out connecting".to_owned(),
+        sqlx::Error::Io(io) => io.to_string(),
         other => other.to_string(),
     }
 }

@@ -198,6 +198,17 @@ impl Store {
         Ok(names)
     }
 
+    /// Closes every connection; later calls fail. Used at shutdown (and by tests).
+    pub async fn close(&self) {
+        match &self.inner.writer {
+            Writer::Sqlite(writer) => {
+                self.inner.read.get_sqlite_connection_pool().close().await;
+                writer.close().await;
+            }
+            Writer::Postgres(pool) => pool.close().await,
+        }
+    }
+
     /// A round trip to the database (for readiness checks).
     pub async fn ping(&self) -> Result<()> {
         self.inner.read.execute_unprepared("SELECT 1").await?;

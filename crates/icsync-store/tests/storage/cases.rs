@@ -130,6 +130,38 @@ pub async fn down_migrations_remove_every_table_and_up_restores_them(db: &TestDb
     );
 }
 
+pub async fn a_migration_failing_midway_leaves_no_partial_schema(db: &TestDb) {
+    db.store.migrate_down(None).await.unwrap();
+    // A stray table where migration 4 of 6 wants to create one makes that migration fail.
+    raw_execute(&db.url, "CREATE TABLE conversations (stray INTEGER)").await;
+    let err = db.store.migrate().await.unwrap_err();
+    assert!(matches!(err, StoreError::Migrate(_)), "{err}");
+    assert!(err.to_string().contains("nothing was applied"), "{err}");
+    assert_eq!(
+        db.store.existing_tables().await.unwrap(),
+        vec!["conversations".to_owned()],
+        "only the stray table"
+    );
+    assert!(matches!(
+        db.store.check_schema().await,
+        Err(StoreError::SchemaOutdated { pending: 6 })
+    ));
+    raw_execute(&db.url, "DROP TABLE conversations").await;
+    assert_eq!(db.store.migrate().await.unwrap().applied.len(), 6);
+}
+
+async fn raw_execute(url: &str, sql: &'static str) {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
 pub async fn rewriting_the_same_batch_changes_nothing(db: &TestDb) {
     let ws = workspace(db).await;
     let world = world(40);

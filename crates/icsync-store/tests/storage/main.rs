@@ -35,6 +35,7 @@ macro_rules! storage_suite {
 storage_suite!(
     migrations_create_every_table_and_a_second_run_is_a_no_op,
     down_migrations_remove_every_table_and_up_restores_them,
+    a_migration_failing_midway_leaves_no_partial_schema,
     rewriting_the_same_batch_changes_nothing,
     a_batch_is_written_with_a_few_multi_row_statements,
     only_changed_records_are_rewritten,

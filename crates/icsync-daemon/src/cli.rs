@@ -1,0 +1,66 @@
+//! The `icsync` command line.
+
+use crate::config::Settings;
+use crate::startup::{self, Application};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// icsync keeps a customer-success platform and Intercom in step, both ways.
+#[derive(Debug, Parser)]
+#[command(
+    name = "icsync",
+    version,
+    about = "icsync keeps a customer-success platform and Intercom in step, both ways."
+)]
+pub struct Cli {
+    /// A TOML file overriding config/default.toml (environment variables ICSYNC_* override both).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update the database schema (idempotent: a second run does nothing).
+    Migrate {
+        /// Database to migrate, instead of the configured `database_url`.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Run the daemon: HTTP API (/healthz, /readyz) until SIGTERM or Ctrl-C.
+    Serve,
+}
+
+/// Runs a parsed command.
+pub async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate { database_url } => {
+            if let Some(url) = database_url {
+                settings.database_url = url;
+            }
+            let store = icsync_store::Store::connect_with(settings.store_options()).await?;
+            let report = store.migrate().await?;
+            let tables = store.existing_tables().await?.len();
+            if report.applied.is_empty() {
+                println!(
+                    "{}: schema already up to date ({tables} tables)",
+                    store.display_url()
+                );
+            } else {
+                println!(
+                    "{}: applied {} migration(s): {} ({tables} tables)",
+                    store.display_url(),
+                    report.applied.len(),
+                    report.applied.join(", ")
+                );
+            }
+            Ok(())
+        }
+        Command::Serve => {
+            let app = Application::build(&settings).await?;
+            app.run_until_stopped(startup::shutdown_signal()).await
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Configuration: `config/default.toml` (built in), then `--config FILE`, then `ICSYNC_` env vars.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// Environment variables with the `ICSYNC_` prefix that are not configuration keys.
+const NON_CONFIG_ENV: &[&str] = &["pg_bin"];
+
+/// Why configuration could not be loaded; icsync exits with status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("invalid configuration: `{key}` = {value:?}: {problem}")]
+    BadValue {
+        key: &'static str,
+        value: String,
+        problem: String,
+    },
+    #[error("cannot read the configuration file {}: {reason}", path.display())]
+    File { path: PathBuf, reason: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub secret_key_file: String,
+    /// Only from the environment (`ICSYNC_SECRET_KEY`); `Debug` shows `[REDACTED]`.
+    #[serde(default)]
+    pub secret_key: Option<SecretString>,
+    pub server: ServerSettings,
+    pub log: LogSettings,
+    pub database: DatabaseSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub migrate_on_start: bool,
+    pub max_connections: u32,
+    pub busy_timeout_ms: u64,
+    pub acquire_timeout_ms: u64,
+    pub sqlite_cache_kib: u32,
+}
+
+impl Settings {
+    /// Loads the layers and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+            figment = figment.merge(Toml::string(&text));
+        }
+        let env = Env::prefixed("ICSYNC_").split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            !NON_CONFIG_ENV.contains(&key.as_str()) && !key.starts_with("test_")
+        });
+        let settings: Settings = figment
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database_url.trim();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::BadValue {
+                key: "database_url",
+                value: icsync_store::redact_url(url),
+                problem: "use sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB".into(),
+            });
+        }
+        self.bind_addr()?;
+        if self.server.shutdown_grace_secs == 0 {
+            return Err(ConfigError::BadValue {
+                key: "server.shutdown_grace_secs",
+                value: "0".into(),
+                problem: "must be at least 1".into(),
+            });
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(ConfigError::BadValue {
+                key: "log.level",
+                value: self.log.level.clone(),
+                problem: e.to_string(),
+            });
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::BadValue {
+                key: "database.max_connections",
+                value: "0".into(),
+                problem: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server.bind.parse().map_err(|e| ConfigError::BadValue {
+            key: "server.bind",
+            value: self.server.bind.clone(),
+            problem: format!("{e}; expected HOST:PORT such as 127.0.0.1:8080"),
+        })
+    }
+
+    pub fn secret_key_path(&self) -> PathBuf {
+        if self.secret_key_file.trim().is_empty() {
+            self.data_dir.join("secret.key")
+        } else {
+            PathBuf::from(&self.secret_key_file)
+        }
+    }
+
+    pub fn store_options(&self) -> icsync_store::StoreOptions {
+        let mut options = icsync_store::StoreOptions::new(self.database_url.trim());
+        options.max_connections = self.database.max_connections;
+        options.busy_timeout = Duration::from_millis(self.database.busy_timeout_ms);
+        options.acquire_timeout = Duration::from_millis(self.database.acquire_timeout_ms);
+        options.sqlite_cache_kib = self.database.sqlite_cache_kib;
+        options
+    }
+}
+
+/// Figment's message, without its profile prefix.
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| m.name.to_string())
+                .unwrap_or_default();
+            let kind = e.kind.to_string();
+            match (key.is_empty(), source.is_empty()) {
+                (true, _) => kind,
+                (false, true) => format!("`{key}`: {kind}"),
+                (false, false) => format!("`{key}` (from {source}): {kind}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment's error
+mod tests {
+    use super::*;
+    use figment::Jail;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn the_built_in_defaults_are_valid() {
+        Jail::expect_with(|_jail| {
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(settings.database_url, "sqlite://./data/icsync.db");
+            assert_eq!(settings.log.format, LogFormat::Text);
+            assert_eq!(
+                settings.secret_key_path(),
+                PathBuf::from("./data/secret.key")
+            );
+            assert!(settings.secret_key.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_file_then_the_environment_override_the_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "icsync.toml",
+                "database_url = \"sqlite://other.db\"\n[server]\nbind = \"0.0.0.0:9000\"\n",
+            )?;
+            jail.set_env("ICSYNC_SERVER__BIND", "127.0.0.1:0");
+            jail.set_env("ICSYNC_LOG__FORMAT", "json");
+            jail.set_env("ICSYNC_PG_BIN", "/usr/lib/postgresql/15/bin");
+            jail.set_env("ICSYNC_TEST_LOG", "1");
+            let settings = Settings::load(Some(Path::new("icsync.toml"))).unwrap();
+            assert_eq!(settings.database_url, "sqlite://other.db");
+            assert_eq!(settings.server.bind, "127.0.0.1:0");
+            assert_eq!(settings.log.format, LogFormat::Json);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_secret_key_comes_from_the_environment_and_never_prints() {
+        Jail::expect_with(|jail| {
+            jail.set_env("ICSYNC_SECRET_KEY", "a1b2c3d4e5");
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(
+                settings.secret_key.as_ref().unwrap().expose_secret(),
+                "a1b2c3d4e5"
+            );
+            assert!(!format!("{settings:?}").contains("a1b2c3d4e5"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let cases = [
+            ("ICSYNC_SERVER__BIND", "not-an-address", "server.bind"),
+            (
+                "ICSYNC_SERVER__SHUTDOWN_GRACE_SECS",
+                "soon",
+                "server.shutdown_grace_secs",
+            ),
+            ("ICSYNC_LOG__FORMAT", "xml", "log.format"),
+            ("ICSYNC_DATABASE_URL", "mysql://x", "database_url"),
+            ("ICSYNC_LOG__LEVEL", "info,==", "log.level"),
+            ("ICSYNC_SERVER__COLOUR", "red", "colour"),
+        ];
+        for (key, value, named) in cases {
+            Jail::expect_with(|jail| {
+                jail.set_env(key, value);
+                let err = Settings::load(None).unwrap_err().to_string();
+                assert!(err.contains(named), "{key}={value}: {err}");
+                Ok(())
+            });
+        }
+    }
+
+    #[test]
+    fn a_malformed_or_missing_file_is_reported_with_its_problem() {
+        Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "[server\nbind = 1")?;
+            let err = Settings::load(Some(Path::new("bad.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("invalid configuration"), "{err}");
+            let missing = Settings::load(Some(Path::new("nope.toml"))).unwrap_err();
+            assert!(missing.to_string().contains("nope.toml"), "{missing}");
+            Ok(())
+        });
+    }
+}
