@@ -191,6 +191,15 @@ impl<'de> Visitor<'de> for IdVisitor {
     }
 }
 
+/// A collection (or any `Default`) where Intercom may send `null` instead of omitting the field or sending `[]`.
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
+}
+
 /// Declares an enum over Intercom's string values that keeps unknown values in `Other(String)` instead of failing.
 macro_rules! open_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {

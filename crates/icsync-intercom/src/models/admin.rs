@@ -28,7 +28,7 @@ pub struct Admin {
     #[serde(default)]
     pub has_inbox_seat: Option<bool>,
     /// Teams (ids).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     pub team_ids: Vec<serde_json::Value>,
     /// The workspace, present on `GET /me`.
     #[serde(default)]
@@ -62,6 +62,6 @@ pub struct App {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdminList {
     /// The admins.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     pub admins: Vec<Admin>,
 }

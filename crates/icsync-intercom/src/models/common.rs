@@ -38,7 +38,7 @@ impl Pages {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AddressableList {
     /// Items, each `{type, id, url}`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     pub data: Vec<ObjectRef>,
     /// Path of the full list.
     #[serde(default)]
@@ -69,6 +69,6 @@ pub struct ObjectRef {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TagList {
     /// The tags.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     pub tags: Vec<crate::models::Tag>,
 }

@@ -139,7 +139,7 @@ pub struct PartsCompleteness {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConversationPartList {
     /// The parts, oldest first.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     pub conversation_parts: Vec<ConversationPart>,
     /// Number of parts Intercom reports.
     #[serde(default)]
@@ -174,7 +174,7 @@ pub struct ConversationPart {
     #[serde(default)]
     pub author: Option<Author>,
     /// Attachments, verbatim.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     pub attachments: Vec<Value>,
     /// External id.
     #[serde(default)]
@@ -234,7 +234,7 @@ pub struct ConversationSource {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConversationContacts {
     /// The contacts.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     pub contacts: Vec<ConversationContactRef>,
 }
 

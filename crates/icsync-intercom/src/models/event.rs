@@ -45,7 +45,7 @@ pub struct EventSummaries {
     #[serde(default)]
     pub user_id: Option<String>,
     /// One summary per event name (all time, not only 90 days).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     pub events: Vec<EventSummary>,
 }
 

@@ -106,14 +106,27 @@ impl State {
         }
     }
 
-    /// Rolls the budget into the next window once the reset time (plus margin) has passed.
+    /// Rolls the budget into the next window once the reset time (plus margin) has passed; without a known
+    /// limit (a 429 before any headers) the budget is simply forgotten.
     fn roll_window(&mut self, now: Instant, config: &PacerConfig) {
-        let (Some(limit), Some(budget)) = (self.limit, self.budget.as_mut()) else {
+        let Some(budget) = self.budget.as_mut() else {
             return;
         };
-        while now >= budget.reset_at + config.reset_margin {
-            budget.reset_at += config.window;
-            budget.remaining = i64::from(limit);
+        let fresh_from = budget.reset_at + config.reset_margin;
+        if now < fresh_from {
+            return;
+        }
+        match self.limit {
+            Some(limit) if !config.window.is_zero() => {
+                let windows_behind =
+                    ((now - fresh_from).as_secs_f64() / config.window.as_secs_f64()).floor();
+                // At most a few thousand windows after an idle day: fits in u32.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let windows = windows_behind.min(f64::from(u32::MAX - 1)) as u32 + 1;
+                budget.reset_at += config.window * windows;
+                budget.remaining = i64::from(limit);
+            }
+            _ => self.budget = None,
         }
     }
 

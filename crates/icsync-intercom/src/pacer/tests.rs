@@ -315,3 +315,17 @@ fn registry_shares_one_pacer_per_workspace() {
     registry.remove("ws-1");
     assert!(!a.same_as(&registry.pacer("ws-1")));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_429_before_any_headers_does_not_wedge_the_queue() {
+    let pacer = Pacer::new(PacerConfig::default());
+    pacer.rate_limited(Duration::from_secs(2));
+    let start = Instant::now();
+    let permit =
+        tokio::time::timeout(Duration::from_secs(3), pacer.acquire(Priority::Backfill)).await;
+    assert!(
+        permit.is_ok(),
+        "still waiting after the 429's wait was over"
+    );
+    assert!(start.elapsed() >= Duration::from_secs(2));
+}

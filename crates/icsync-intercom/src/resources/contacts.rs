@@ -252,8 +252,14 @@ where
 
 /// A search answer: `data` for contacts, `conversations` for conversations.
 #[derive(Debug, serde::Deserialize)]
+#[serde(bound(deserialize = "T: serde::de::DeserializeOwned"))]
 struct SearchWire<T> {
-    #[serde(default = "Vec::new", alias = "data", alias = "conversations")]
+    #[serde(
+        default = "Vec::new",
+        deserialize_with = "crate::serde_util::null_default",
+        alias = "data",
+        alias = "conversations"
+    )]
     items: Vec<T>,
     #[serde(default)]
     total_count: Option<u64>,

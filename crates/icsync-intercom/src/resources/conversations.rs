@@ -21,7 +21,11 @@ pub struct Conversations {
 
 #[derive(Debug, Deserialize)]
 struct ConversationListWire {
-    #[serde(default, alias = "data")]
+    #[serde(
+        default,
+        deserialize_with = "crate::serde_util::null_default",
+        alias = "data"
+    )]
     conversations: Vec<Conversation>,
     #[serde(default)]
     total_count: Option<u64>,

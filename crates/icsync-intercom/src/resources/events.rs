@@ -38,7 +38,7 @@ pub struct Events {
 
 #[derive(Debug, Deserialize)]
 struct EventListWire {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     events: Vec<DataEvent>,
     #[serde(default)]
     pages: Option<Pages>,

@@ -49,8 +49,13 @@ impl<T> Created<T> {
 /// `{type: "list", data, total_count, pages}` (contacts, companies, data attributes, tags). The companies of
 /// a contact come as `data` in practice and as `companies` in the 2.11 schema: both are accepted.
 #[derive(Debug, Deserialize)]
+#[serde(bound(deserialize = "T: serde::de::DeserializeOwned"))]
 pub(crate) struct ListWire<T> {
-    #[serde(default = "Vec::new", alias = "companies")]
+    #[serde(
+        default = "Vec::new",
+        deserialize_with = "crate::serde_util::null_default",
+        alias = "companies"
+    )]
     pub data: Vec<T>,
     #[serde(default)]
     pub total_count: Option<u64>,

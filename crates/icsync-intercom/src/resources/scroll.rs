@@ -44,7 +44,7 @@ impl Default for ScrollOptions {
 
 #[derive(Debug, Deserialize)]
 struct ScrollWire {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
     data: Vec<Company>,
     #[serde(default)]
     scroll_param: Option<String>,
