@@ -48,6 +48,8 @@ pub(crate) struct State {
     paused_until: Option<Instant>,
     limit: Option<u32>,
     budget: Option<Budget>,
+    /// After a 429, one request at a time until an answer shows the window is fresh again.
+    probing: bool,
 }
 
 impl State {
@@ -61,6 +63,7 @@ impl State {
             paused_until: None,
             limit: None,
             budget: None,
+            probing: false,
         }
     }
 
@@ -141,7 +144,7 @@ impl State {
         if self.head() != Some(ticket) {
             return Decision::WaitForChange;
         }
-        let max_in_flight = if self.limit.is_some() {
+        let max_in_flight = if self.limit.is_some() && !self.probing {
             config.max_in_flight.max(1)
         } else {
             1
@@ -212,6 +215,10 @@ impl State {
         let Some(remaining) = obs.remaining else {
             return;
         };
+        // An answer with budget left ends probing; a 429 (which calls `pause` right after) starts it again.
+        if remaining > 0 {
+            self.probing = false;
+        }
         let reset_at = now
             + obs
                 .reset_after
@@ -241,6 +248,7 @@ impl State {
 
     /// A 429: nobody sends before `until`, and the window's budget is spent.
     pub(crate) fn pause(&mut self, until: Instant) {
+        self.probing = true;
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
         match self.budget.as_mut() {
             // The 429's reset is the freshest word on when the window ends.

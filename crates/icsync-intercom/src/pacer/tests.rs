@@ -329,3 +329,35 @@ async fn a_429_before_any_headers_does_not_wedge_the_queue() {
     );
     assert!(start.elapsed() >= Duration::from_secs(2));
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_a_429_one_probe_goes_first() {
+    let pacer = Pacer::new(PacerConfig {
+        max_in_flight: 4,
+        ..PacerConfig::default()
+    });
+    pacer.observe(Observation {
+        limit: Some(1000),
+        remaining: Some(900),
+        reset_after: Some(Duration::from_secs(10)),
+    });
+    pacer.rate_limited(Duration::from_secs(1));
+    let probe = pacer.acquire(Priority::Backfill).await;
+    let second =
+        tokio::time::timeout(Duration::from_secs(1), pacer.acquire(Priority::Backfill)).await;
+    assert!(
+        second.is_err(),
+        "a second request went out before the probe answered"
+    );
+    pacer.observe(Observation {
+        limit: Some(1000),
+        remaining: Some(999),
+        reset_after: Some(Duration::from_secs(10)),
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), pacer.acquire(Priority::Backfill))
+            .await
+            .is_ok()
+    );
+    drop(probe);
+}
