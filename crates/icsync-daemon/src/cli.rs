@@ -31,6 +31,8 @@ pub enum Command {
     },
     /// Run the daemon: HTTP API (/healthz, /readyz) until SIGTERM or Ctrl-C.
     Serve,
+    /// Measure icsync's speed and memory (see docs/BENCHMARKS.md).
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Runs a parsed command.
@@ -58,6 +60,7 @@ pub async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()>
             }
             Ok(())
         }
+        Command::Bench(args) => crate::bench::run(args).await,
         Command::Serve => {
             let app = Application::build(&settings).await?;
             app.run_until_stopped(startup::shutdown_signal()).await

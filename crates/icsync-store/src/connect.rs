@@ -105,7 +105,7 @@ async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<Opened> {
         .busy_timeout(options.busy_timeout)
         .pragma("cache_size", format!("-{}", options.sqlite_cache_kib))
         .pragma("temp_store", "memory")
-        .pragma("wal_autocheckpoint", "4000")
+        .pragma("wal_autocheckpoint", "10000")
         .statement_cache_capacity(256);
     let hint = "check that the path is right and its directory is writable, or set database_url";
     let display_url = format!("sqlite://{}", path.display());

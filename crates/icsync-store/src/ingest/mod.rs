@@ -199,6 +199,13 @@ impl Store {
             }
             Writer::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
+                // The durability promise is per batch, not per commit: if a crash drops the
+                // last commits, their checkpoints go with them and those pages are fetched
+                // again (docs/STORAGE.md). So the commit need not wait for the WAL flush.
+                statements.tick()?;
+                sqlx::query("SET LOCAL synchronous_commit = off")
+                    .execute(&mut *tx)
+                    .await?;
                 for (rows, counts, received) in plan {
                     if std::ptr::eq(rows.table, &tables::EVENTS) && !rows.is_empty() {
                         postgres::lock_event_sequence(&mut tx, ws, &mut statements).await?;

@@ -94,6 +94,36 @@ pub(crate) struct Rows {
     pub cells: Vec<Cell>,
 }
 
+/// A digest of a row's cells: what icsync stores, so equal digests mean nothing to write.
+///
+/// Hashes the cells already built for the statement (JSON included) instead of serializing the
+/// record a second time. Each cell is tagged and length-prefixed, so boundaries matter.
+pub(crate) fn digest(cells: &[Cell]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for cell in cells {
+        let (tag, bytes): (u8, std::borrow::Cow<'_, [u8]>) = match cell {
+            Cell::Text(None) | Cell::Int(None) | Cell::Ts(None) | Cell::Dec(None) => {
+                (0, (&[][..]).into())
+            }
+            Cell::Text(Some(text)) => (1, text.as_bytes().into()),
+            Cell::Int(Some(n)) => (2, n.to_le_bytes().to_vec().into()),
+            Cell::Bool(b) => (3, vec![u8::from(*b)].into()),
+            Cell::Ts(Some(ts)) => {
+                let mut bytes = ts.timestamp().to_le_bytes().to_vec();
+                bytes.extend(ts.timestamp_subsec_nanos().to_le_bytes());
+                (4, bytes.into())
+            }
+            Cell::Json(json) => (5, json.as_bytes().into()),
+            Cell::Dec(Some(d)) => (6, d.normalize().to_string().into_bytes().into()),
+        };
+        hasher.update([tag]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
 impl Rows {
     pub fn new(table: &'static Table, capacity: usize) -> Self {
         Self {
@@ -108,6 +138,22 @@ impl Rows {
 
     pub fn is_empty(&self) -> bool {
         self.cells.is_empty()
+    }
+
+    /// Pushes a row whose content cells are followed by its digest and then `trailing` cells
+    /// (bookkeeping such as import times, which are not content).
+    pub fn push_hashed<const N: usize, const M: usize>(
+        &mut self,
+        content: [Cell; N],
+        trailing: [Cell; M],
+    ) {
+        let digest = digest(&content);
+        self.push(
+            content
+                .into_iter()
+                .chain(std::iter::once(Cell::Text(Some(digest))))
+                .chain(trailing),
+        );
     }
 
     pub fn push(&mut self, row: impl IntoIterator<Item = Cell>) {

@@ -204,32 +204,32 @@ pub(crate) fn contact_rows(contacts: &[Contact], now: DateTime<Utc>) -> Rows {
     let contacts = last_per_key(contacts, |c| c.id.as_str());
     let mut rows = Rows::new(&CONTACTS, contacts.len());
     for c in contacts {
-        rows.push([
-            string(c.id.as_str()),
-            text(&c.external_id),
-            text(&c.email),
-            Cell::Text(c.normalized_email()),
-            string(c.role.as_str()),
-            text(&c.name),
-            text(&c.phone),
-            text(&c.avatar_url),
-            text(&c.owner_id),
-            Cell::Bool(c.unsubscribed_from_emails),
-            Cell::Ts(c.created_at),
-            Cell::Ts(c.updated_at),
-            Cell::Ts(c.signed_up_at),
-            Cell::Ts(c.last_seen_at),
-            Cell::Ts(c.last_replied_at),
-            Cell::Ts(c.last_contacted_at),
-            text(&c.location.country),
-            text(&c.location.region),
-            text(&c.location.city),
-            json(&c.custom_attributes),
-            json(&c.other_attributes),
-            Cell::Text(Some(c.content_hash().into_string())),
-            Cell::Ts(Some(now)),
-            Cell::Ts(Some(now)),
-        ]);
+        rows.push_hashed(
+            [
+                string(c.id.as_str()),
+                text(&c.external_id),
+                text(&c.email),
+                Cell::Text(c.normalized_email()),
+                string(c.role.as_str()),
+                text(&c.name),
+                text(&c.phone),
+                text(&c.avatar_url),
+                text(&c.owner_id),
+                Cell::Bool(c.unsubscribed_from_emails),
+                Cell::Ts(c.created_at),
+                Cell::Ts(c.updated_at),
+                Cell::Ts(c.signed_up_at),
+                Cell::Ts(c.last_seen_at),
+                Cell::Ts(c.last_replied_at),
+                Cell::Ts(c.last_contacted_at),
+                text(&c.location.country),
+                text(&c.location.region),
+                text(&c.location.city),
+                json(&c.custom_attributes),
+                json(&c.other_attributes),
+            ],
+            [Cell::Ts(Some(now)), Cell::Ts(Some(now))],
+        );
     }
     rows
 }
@@ -238,27 +238,27 @@ pub(crate) fn company_rows(companies: &[Company], now: DateTime<Utc>) -> Rows {
     let companies = last_per_key(companies, |c| c.id.as_str());
     let mut rows = Rows::new(&COMPANIES, companies.len());
     for c in companies {
-        rows.push([
-            string(c.id.as_str()),
-            text(&c.company_id),
-            text(&c.name),
-            text(&c.plan_name),
-            Cell::Int(c.size),
-            text(&c.website),
-            text(&c.industry),
-            Cell::Dec(c.monthly_spend),
-            Cell::Int(c.session_count),
-            Cell::Int(c.user_count),
-            Cell::Ts(c.remote_created_at),
-            Cell::Ts(c.created_at),
-            Cell::Ts(c.updated_at),
-            Cell::Ts(c.last_request_at),
-            json(&c.custom_attributes),
-            json(&c.other_attributes),
-            Cell::Text(Some(c.content_hash().into_string())),
-            Cell::Ts(Some(now)),
-            Cell::Ts(Some(now)),
-        ]);
+        rows.push_hashed(
+            [
+                string(c.id.as_str()),
+                text(&c.company_id),
+                text(&c.name),
+                text(&c.plan_name),
+                Cell::Int(c.size),
+                text(&c.website),
+                text(&c.industry),
+                Cell::Dec(c.monthly_spend),
+                Cell::Int(c.session_count),
+                Cell::Int(c.user_count),
+                Cell::Ts(c.remote_created_at),
+                Cell::Ts(c.created_at),
+                Cell::Ts(c.updated_at),
+                Cell::Ts(c.last_request_at),
+                json(&c.custom_attributes),
+                json(&c.other_attributes),
+            ],
+            [Cell::Ts(Some(now)), Cell::Ts(Some(now))],
+        );
     }
     rows
 }
@@ -307,30 +307,30 @@ pub(crate) fn conversation_rows(
     let mut participants = Rows::new(&CONVERSATION_CONTACTS, conversations.len());
     for c in conversations {
         let tags = serde_json::Value::from(c.tags.clone());
-        rows.push([
-            string(c.id.as_str()),
-            text(&c.title),
-            string(&c.state),
-            Cell::Bool(c.open),
-            Cell::Ts(Some(c.created_at)),
-            Cell::Ts(Some(c.updated_at)),
-            Cell::Ts(c.waiting_since),
-            Cell::Ts(c.snoozed_until),
-            text(&c.admin_assignee_id),
-            text(&c.source.kind),
-            text(&c.source.subject),
-            text(&c.source.body),
-            text(&c.source.author.kind),
-            text(&c.source.author.id),
-            text(&c.source.author.name),
-            text(&c.source.author.email),
-            text(&c.source.url),
-            Cell::Json(tags.to_string()),
-            Cell::Int(c.parts_reported),
-            Cell::Text(Some(c.content_hash().into_string())),
-            Cell::Ts(Some(now)),
-            Cell::Ts(Some(now)),
-        ]);
+        rows.push_hashed(
+            [
+                string(c.id.as_str()),
+                text(&c.title),
+                string(&c.state),
+                Cell::Bool(c.open),
+                Cell::Ts(Some(c.created_at)),
+                Cell::Ts(Some(c.updated_at)),
+                Cell::Ts(c.waiting_since),
+                Cell::Ts(c.snoozed_until),
+                text(&c.admin_assignee_id),
+                text(&c.source.kind),
+                text(&c.source.subject),
+                text(&c.source.body),
+                text(&c.source.author.kind),
+                text(&c.source.author.id),
+                text(&c.source.author.name),
+                text(&c.source.author.email),
+                text(&c.source.url),
+                Cell::Json(tags.to_string()),
+                Cell::Int(c.parts_reported),
+            ],
+            [Cell::Ts(Some(now)), Cell::Ts(Some(now))],
+        );
         let mut seen = std::collections::HashSet::new();
         for (position, contact) in c.contact_ids.iter().enumerate() {
             if seen.insert(contact.as_str()) {
@@ -349,20 +349,21 @@ pub(crate) fn part_rows(parts: &[ConversationPart], now: DateTime<Utc>) -> Rows 
     let parts = last_per_key(parts, |p| p.id.as_str());
     let mut rows = Rows::new(&CONVERSATION_PARTS, parts.len());
     for p in parts {
-        rows.push([
-            string(p.id.as_str()),
-            string(p.conversation_id.as_str()),
-            string(&p.part_type),
-            text(&p.author.kind),
-            text(&p.author.id),
-            text(&p.author.name),
-            text(&p.author.email),
-            text(&p.body),
-            Cell::Ts(Some(p.created_at)),
-            Cell::Ts(p.updated_at),
-            Cell::Text(Some(p.content_hash().into_string())),
-            Cell::Ts(Some(now)),
-        ]);
+        rows.push_hashed(
+            [
+                string(p.id.as_str()),
+                string(p.conversation_id.as_str()),
+                string(&p.part_type),
+                text(&p.author.kind),
+                text(&p.author.id),
+                text(&p.author.name),
+                text(&p.author.email),
+                text(&p.body),
+                Cell::Ts(Some(p.created_at)),
+                Cell::Ts(p.updated_at),
+            ],
+            [Cell::Ts(Some(now))],
+        );
     }
     rows
 }
