@@ -339,23 +339,43 @@ pub struct UpdatedSince {
 ///
 /// `updated_at > T` skips the rest of T's day and `>=` is rejected, so the query asks for
 /// `updated_at > (start of the watermark's day - 1 s)`, re-reading from the start of that day. The day is
-/// taken in the workspace's UTC offset when known (from `GET /me` `app.timezone`); without it the bound is
-/// 26 hours before the watermark, which is before the watermark's day in every time zone.
+/// taken in the workspace's UTC offset when known; without it the bound is 26 hours before the watermark,
+/// which is before the watermark's day in every time zone. Prefer [`contacts_updated_since_in_zone`] with
+/// the IANA zone of `GET /me` (`app.timezone`), which also gets daylight-saving days right.
 pub fn contacts_updated_since(
     watermark: DateTime<Utc>,
     workspace_offset: Option<FixedOffset>,
 ) -> UpdatedSince {
-    let lower_bound = match workspace_offset {
-        Some(offset) => {
-            let local_midnight = watermark
-                .with_timezone(&offset)
-                .date_naive()
-                .and_time(NaiveTime::MIN);
-            match offset.from_local_datetime(&local_midnight).single() {
-                Some(start) => start.with_timezone(&Utc) - Duration::seconds(1),
-                None => watermark - Duration::hours(26),
-            }
-        }
+    let lower_bound = workspace_offset.and_then(|offset| start_of_day(watermark, &offset));
+    updated_since(watermark, lower_bound)
+}
+
+/// Like [`contacts_updated_since`], with the workspace's IANA time zone (`app.timezone` of `GET /me`, e.g.
+/// `Europe/Dublin`). An unknown or missing zone falls back to the 26-hour bound.
+pub fn contacts_updated_since_in_zone(
+    watermark: DateTime<Utc>,
+    zone: Option<&str>,
+) -> UpdatedSince {
+    let tz = zone.and_then(|z| z.trim().parse::<chrono_tz::Tz>().ok());
+    let lower_bound = tz.and_then(|tz| start_of_day(watermark, &tz));
+    updated_since(watermark, lower_bound)
+}
+
+/// The UTC instant at which `at`'s calendar day starts in `tz` (the earliest one when midnight repeats;
+/// the first existing local time when a daylight-saving gap swallows midnight).
+fn start_of_day<Tz: TimeZone>(at: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {
+    let day = at.with_timezone(tz).date_naive();
+    (0..=3 * 60).find_map(|minutes| {
+        let local = day.and_time(NaiveTime::MIN) + Duration::minutes(minutes);
+        tz.from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    })
+}
+
+fn updated_since(watermark: DateTime<Utc>, day_start: Option<DateTime<Utc>>) -> UpdatedSince {
+    let lower_bound = match day_start {
+        Some(start) => start - Duration::seconds(1),
         None => watermark - Duration::hours(26),
     };
     UpdatedSince {

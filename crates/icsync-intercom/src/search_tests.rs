@@ -120,3 +120,25 @@ fn updated_since_rereads_from_the_start_of_the_watermarks_day_in_the_workspace_z
         assert!(bound_day < watermark_day, "offset {offset_hours}");
     }
 }
+
+#[test]
+fn updated_since_in_an_iana_zone_follows_daylight_saving() {
+    // Los Angeles in July is UTC-7: 2026-07-10 03:00 UTC is 2026-07-09 20:00 local; the day began 07:00 UTC.
+    let since =
+        contacts_updated_since_in_zone(at(2026, 7, 10, 3, 0, 0), Some("America/Los_Angeles"));
+    assert_eq!(since.rereads_from, at(2026, 7, 9, 7, 0, 0));
+    // In January it is UTC-8.
+    let since =
+        contacts_updated_since_in_zone(at(2026, 1, 10, 3, 0, 0), Some("America/Los_Angeles"));
+    assert_eq!(since.rereads_from, at(2026, 1, 9, 8, 0, 0));
+    // Unknown zones fall back to the 26-hour bound.
+    let watermark = at(2026, 1, 10, 3, 0, 0);
+    assert_eq!(
+        contacts_updated_since_in_zone(watermark, Some("Mars/Olympus")).lower_bound,
+        watermark - Duration::hours(26)
+    );
+    assert_eq!(
+        contacts_updated_since_in_zone(watermark, None).lower_bound,
+        watermark - Duration::hours(26)
+    );
+}
