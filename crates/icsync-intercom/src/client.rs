@@ -119,3 +119,52 @@ impl IntercomClient {
         Tags::new(self.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AccessToken, Region};
+    use crate::pacer::PacerConfig;
+
+    #[test]
+    fn builds_for_every_region_and_shares_a_pacer_between_clients() {
+        for region in [Region::Us, Region::Eu, Region::Au] {
+            let client = IntercomClient::new(ClientConfig::new(region, AccessToken::new("t")));
+            assert!(client.is_ok(), "{region:?}: {client:?}");
+        }
+        let pacer = Pacer::new(PacerConfig::default());
+        let inbound = IntercomClient::with_pacer(
+            ClientConfig::new(Region::Eu, AccessToken::new("t")),
+            pacer.clone(),
+        );
+        let writeback = IntercomClient::with_pacer(
+            ClientConfig::new(Region::Eu, AccessToken::new("t")),
+            pacer.clone(),
+        );
+        let (Ok(inbound), Ok(writeback)) = (inbound, writeback) else {
+            panic!("clients did not build")
+        };
+        assert!(inbound.pacer().same_as(writeback.pacer()));
+        assert!(
+            inbound
+                .with_priority(Priority::OnView)
+                .pacer()
+                .same_as(&pacer)
+        );
+        assert_eq!(
+            inbound.with_priority(Priority::Writeback).priority(),
+            Priority::Writeback
+        );
+        assert_eq!(inbound.priority(), Priority::Backfill);
+        assert_eq!(inbound.with_page_size(1000).page_size, 150);
+    }
+
+    #[test]
+    fn an_empty_version_is_rejected() {
+        let config = ClientConfig {
+            intercom_version: " ".into(),
+            ..ClientConfig::new(Region::Us, AccessToken::new("t"))
+        };
+        assert!(matches!(IntercomClient::new(config), Err(Error::Config(_))));
+    }
+}

@@ -216,20 +216,17 @@ pub(crate) fn search_stream<T>(
 where
     T: serde::de::DeserializeOwned + Send + 'static,
 {
-    let invalid = search.query.validate().err();
+    // Validated once, before any request; the stream then yields the error as its only item.
+    let invalid: Option<String> = match search.query.validate() {
+        Err(Error::InvalidQuery(message)) => Some(message),
+        Err(other) => Some(other.to_string()),
+        Ok(()) => None,
+    };
     paginate(cursor, move |cursor| {
-        let (client, search, invalid) = (
-            client.clone(),
-            search.clone(),
-            invalid.as_ref().map(ToString::to_string),
-        );
+        let (client, search, invalid) = (client.clone(), search.clone(), invalid.clone());
         async move {
             if let Some(message) = invalid {
-                return Err(Error::InvalidQuery(
-                    message
-                        .trim_start_matches("invalid search query: ")
-                        .to_owned(),
-                ));
+                return Err(Error::InvalidQuery(message));
             }
             let starting_after = match &cursor {
                 Cursor::Start => None,
