@@ -139,6 +139,32 @@ async fn post_companies_upserts_on_company_id() {
         404,
         "company_not_found",
     );
+    let id = a.body["id"].as_str().expect("id");
+    let put = api
+        .put(
+            &format!("/companies/{id}"),
+            &json!({"plan": "Pro", "custom_attributes": {"tier": "gold"}}),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(put.body["plan"]["name"], "Pro");
+    assert_eq!(put.body["custom_attributes"]["tier"], "gold");
+    assert_eq!(
+        put.body["custom_attributes"]["churn_risk"], true,
+        "custom attributes merge"
+    );
+    assert_error(
+        &api.put(&format!("/companies/{id}"), &json!({"company_id": "other"}))
+            .await,
+        400,
+        "bad_request",
+    );
+    assert_error(
+        &api.put("/companies/000000000000000000000000", &json!({}))
+            .await,
+        404,
+        "company_not_found",
+    );
 }
 
 #[tokio::test]

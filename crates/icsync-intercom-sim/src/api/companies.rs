@@ -213,7 +213,7 @@ pub(crate) async fn contacts(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     let q = Query::parse(q.as_deref());
     let per_page = q.per_page(50, 150)?;
     let page = q.page()?;
@@ -227,15 +227,17 @@ pub(crate) async fn contacts(
         .copied()
         .filter(|&s| w.contacts[s as usize].is_live())
         .collect();
-    let data: Vec<Value> = all
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .map(|&s| contact::contact(&w, s))
-        .collect();
-    Ok(Json(
-        json!({"type": "list", "data": data, "total_count": all.len(), "pages": misc::number_pages(page, per_page, all.len())}),
-    ))
+    let start = ((page - 1) * per_page).min(all.len());
+    let end = (start + per_page).min(all.len());
+    Ok(misc::json_response(&contact::ContactPage {
+        kind: "list",
+        data: contact::ContactsSer {
+            world: &w,
+            slots: &all[start..end],
+        },
+        total_count: all.len(),
+        pages: misc::number_pages(page, per_page, all.len()),
+    }))
 }
 
 const FIELDS: &[&str] = &[
@@ -263,53 +265,123 @@ fn get<'a>(
     }
 }
 
+/// A parsed company write (`POST /companies` or `PUT /companies/{id}`).
+#[derive(Debug, Default)]
+struct CompanyWrite {
+    company_id: Option<String>,
+    name: Option<String>,
+    plan: Option<String>,
+    website: Option<String>,
+    industry: Option<String>,
+    size: Option<i64>,
+    remote_created_at: Option<i64>,
+    monthly_spend: Option<i64>,
+    custom: Option<Map<String, Value>>,
+}
+
+impl CompanyWrite {
+    fn parse(b: &Map<String, Value>, allowed: &[&str]) -> ApiResult<Self> {
+        only_fields(b, allowed)?;
+        let s = |k| {
+            get(b, k, Value::is_string, "a string")
+                .map(|v| v.and_then(Value::as_str).map(str::to_owned))
+        };
+        let int = |k| get(b, k, Value::is_i64, "an integer").map(|v| v.and_then(Value::as_i64));
+        // `monthly_spend` is an integer; floats are truncated (INTERCOM.md section 3).
+        let spend = get(b, "monthly_spend", Value::is_number, "a number")?
+            .and_then(Value::as_f64)
+            .map(|f| f as i64);
+        Ok(CompanyWrite {
+            company_id: s("company_id")?,
+            name: s("name")?,
+            plan: s("plan")?,
+            website: s("website")?,
+            industry: s("industry")?,
+            size: int("size")?,
+            remote_created_at: int("remote_created_at")?,
+            monthly_spend: spend,
+            custom: get(b, "custom_attributes", Value::is_object, "an object")?
+                .and_then(Value::as_object)
+                .cloned(),
+        })
+    }
+}
+
+fn check_custom(w: &World, attrs: &Map<String, Value>) -> ApiResult<()> {
+    for (k, v) in attrs {
+        match w.attribute(Model::Company, k).filter(|a| !a.archived) {
+            Some(a) if !value_fits(a, v) => {
+                return Err(ApiError::invalid(format!(
+                    "Custom attribute '{k}' expects a value of type {}",
+                    a.data_type
+                )));
+            }
+            None if w.settings.reject_unknown_custom_attributes => {
+                return Err(ApiError::invalid(format!(
+                    "Custom attribute '{k}' does not exist"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn apply(w: &mut World, slot: u32, write: CompanyWrite, now: i64) {
+    let c = &mut w.companies[slot as usize];
+    if let Some(v) = write.name {
+        c.name = v;
+    }
+    if let Some(p) = write.plan {
+        c.plan = Some(Plan {
+            id: format!("{}", 269_400 + p.len()),
+            name: p,
+        });
+    }
+    if let Some(v) = write.website {
+        c.website = v;
+    }
+    if let Some(v) = write.industry {
+        c.industry = v;
+    }
+    if let Some(v) = write.size {
+        c.size = v;
+    }
+    if let Some(v) = write.remote_created_at {
+        c.remote_created_at = v;
+    }
+    if let Some(v) = write.monthly_spend {
+        c.monthly_spend = v.clamp(0, i64::from(i32::MAX));
+    }
+    for (k, v) in write.custom.unwrap_or_default() {
+        if v.is_null() {
+            c.custom_attributes.remove(&k);
+        } else {
+            c.custom_attributes.insert(k, v);
+        }
+    }
+    c.updated_at = now;
+}
+
 /// `POST /companies`: create, or update the company with this `company_id`.
 pub(crate) async fn create_or_update(
     State(st): State<Arc<AppState>>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let b = json_object(&body)?;
-    only_fields(&b, FIELDS)?;
-    let s = |k| get(&b, k, Value::is_string, "a string");
-    let name = s("name")?.and_then(Value::as_str);
-    let company_id = s("company_id")?.and_then(Value::as_str);
-    let plan = s("plan")?.and_then(Value::as_str);
-    let website = s("website")?.and_then(Value::as_str);
-    let industry = s("industry")?.and_then(Value::as_str);
-    let i = |k| {
-        get(&b, k, Value::is_number, "a number")
-            .map(|v| v.and_then(Value::as_f64).map(|f| f as i64))
-    };
-    let (size, remote_created_at, monthly_spend) =
-        (i("size")?, i("remote_created_at")?, i("monthly_spend")?);
-    let custom =
-        get(&b, "custom_attributes", Value::is_object, "an object")?.and_then(Value::as_object);
-    let company_id = company_id
+    let write = CompanyWrite::parse(&json_object(&body)?, FIELDS)?;
+    let company_id = write
+        .company_id
+        .clone()
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::missing("company_id not specified"))?;
     let now = now_secs();
     let mut w = st.write();
-    if let Some(attrs) = custom {
-        for (k, v) in attrs {
-            match w.attribute(Model::Company, k).filter(|a| !a.archived) {
-                Some(a) if !value_fits(a, v) => {
-                    return Err(ApiError::invalid(format!(
-                        "Custom attribute '{k}' expects a value of type {}",
-                        a.data_type
-                    )));
-                }
-                None if w.settings.reject_unknown_custom_attributes => {
-                    return Err(ApiError::invalid(format!(
-                        "Custom attribute '{k}' does not exist"
-                    )));
-                }
-                _ => {}
-            }
-        }
+    if let Some(attrs) = &write.custom {
+        check_custom(&w, attrs)?;
     }
     let slot = match w
         .company_ids
-        .get(company_id)
+        .get(&company_id)
         .copied()
         .filter(|&s| !w.companies[s as usize].deleted)
     {
@@ -327,7 +399,7 @@ pub(crate) async fn create_or_update(
                     now,
                     slot,
                 ),
-                company_id: company_id.to_owned(),
+                company_id: company_id.clone(),
                 name: String::new(),
                 plan: None,
                 remote_created_at: now,
@@ -344,44 +416,33 @@ pub(crate) async fn create_or_update(
                 contacts: Vec::new(),
                 deleted: false,
             });
-            w.company_ids.insert(company_id.to_owned(), slot);
+            w.company_ids.insert(company_id, slot);
             slot
         }
     };
-    let c = &mut w.companies[slot as usize];
-    if let Some(v) = name {
-        c.name = v.to_owned();
+    apply(&mut w, slot, write, now);
+    Ok(Json(company::company(&w, slot)))
+}
+
+/// `PUT /companies/{id}`: update by Intercom id (the 2.14+ body: no `company_id`).
+pub(crate) async fn update(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let allowed: Vec<&str> = FIELDS
+        .iter()
+        .copied()
+        .filter(|f| *f != "company_id" && *f != "remote_created_at")
+        .collect();
+    let write = CompanyWrite::parse(&json_object(&body)?, &allowed)?;
+    let mut w = st.write();
+    let slot = w
+        .company_slot(&id)
+        .ok_or_else(ApiError::company_not_found)?;
+    if let Some(attrs) = &write.custom {
+        check_custom(&w, attrs)?;
     }
-    if let Some(p) = plan {
-        c.plan = Some(Plan {
-            id: format!("{}", 269_400 + p.len()),
-            name: p.to_owned(),
-        });
-    }
-    if let Some(v) = website {
-        c.website = v.to_owned();
-    }
-    if let Some(v) = industry {
-        c.industry = v.to_owned();
-    }
-    if let Some(v) = size {
-        c.size = v;
-    }
-    if let Some(v) = remote_created_at {
-        c.remote_created_at = v;
-    }
-    if let Some(v) = monthly_spend {
-        c.monthly_spend = v.clamp(0, i64::from(i32::MAX));
-    }
-    if let Some(attrs) = custom {
-        for (k, v) in attrs {
-            if v.is_null() {
-                c.custom_attributes.remove(k);
-            } else {
-                c.custom_attributes.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    c.updated_at = now;
+    apply(&mut w, slot, write, now_secs());
     Ok(Json(company::company(&w, slot)))
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::params::{Query, json_object};
@@ -19,7 +20,7 @@ use crate::server::state::{AppState, now_ms, now_secs};
 pub(crate) async fn list(
     State(st): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let q = Query::parse(q.as_deref());
     let per_page = q.per_page(10, 150)?;
     let _ = q.page()?;
@@ -37,12 +38,12 @@ pub(crate) async fn list(
             (slot as usize + 1, page + 1)
         }
     };
-    let mut data = Vec::with_capacity(per_page);
+    let mut slots = Vec::with_capacity(per_page);
     let mut last = None;
     let mut pos = start;
-    while pos < w.contacts.len() && data.len() < per_page {
+    while pos < w.contacts.len() && slots.len() < per_page {
         if w.contacts[pos].is_live() {
-            data.push(contact::contact(&w, pos as u32));
+            slots.push(pos as u32);
             last = Some(pos);
         }
         pos += 1;
@@ -59,12 +60,15 @@ pub(crate) async fn list(
         _ => None,
     };
     let total = live_contacts(&w);
-    Ok(Json(json!({
-        "type": "list",
-        "data": data,
-        "total_count": total,
-        "pages": misc::cursor_pages(page, per_page, total, next),
-    })))
+    Ok(misc::json_response(&contact::ContactPage {
+        kind: "list",
+        data: contact::ContactsSer {
+            world: &w,
+            slots: &slots,
+        },
+        total_count: total,
+        pages: misc::cursor_pages(page, per_page, total, next),
+    }))
 }
 
 pub(crate) fn live_contacts(w: &crate::model::world::World) -> usize {

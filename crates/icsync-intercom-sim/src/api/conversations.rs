@@ -48,7 +48,7 @@ pub(crate) async fn list(
     let next = last
         .filter(|_| more)
         .map(|l| misc::encode_cursor(&json!([l, page])));
-    let total = (0..w.conversations.len()).filter(|&s| visible(s)).count();
+    let total = w.conversations.len() - w.hidden_conversations;
     Ok(Json(json!({
         "type": "conversation.list",
         "conversations": data,

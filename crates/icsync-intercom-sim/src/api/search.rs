@@ -114,6 +114,21 @@ impl ContactEval<'_> {
             "last_seen_at" => return date_match(self.tz, op, opt_ts(rec.last_seen_at), value),
             _ => {}
         }
+        // Unwritten contacts: email and external id come from their own cheap generators.
+        if rec.ext.is_none() && data.is_none() {
+            let seed = self.w.settings.seed;
+            match field {
+                "email" => {
+                    let e = crate::generate::contact::email(seed, rec.seq);
+                    return str_match(op, e.as_deref().map(normalize_email).as_deref(), value);
+                }
+                "external_id" => {
+                    let x = crate::generate::contact::external_id(seed, rec.seq, rec.is_lead());
+                    return str_match(op, x.as_deref(), value);
+                }
+                _ => {}
+            }
+        }
         let d: &ContactData = data.get_or_insert_with(|| self.w.contact_data(slot).into_owned());
         let s = |v: Option<&str>| str_match(op, v, value);
         match field {
@@ -281,7 +296,7 @@ fn page_of(
 pub(crate) async fn contacts(
     State(st): State<Arc<AppState>>,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     let body = json_object(&body)?;
     let paging = paging(&body, 50)?;
     let query = body
@@ -302,7 +317,11 @@ pub(crate) async fn contacts(
     let now = now_ms();
     let eval = ContactEval { w: &w, tz: st.tz };
     let (items, total, page, next) = page_of(&st, key, &paging, || {
-        let mut out: Vec<u32> = (0..w.contacts.len() as u32)
+        let scan: Box<dyn Iterator<Item = u32>> = match indexed_candidates(&w, &node) {
+            Some(slots) => Box::new(slots.into_iter()),
+            None => Box::new(0..w.contacts.len() as u32),
+        };
+        let mut out: Vec<u32> = scan
             .filter(|&s| {
                 let rec = &w.contacts[s as usize];
                 rec.is_live()
@@ -318,13 +337,35 @@ pub(crate) async fn contacts(
         }
         out
     });
-    let data: Vec<Value> = items.iter().map(|&s| contact::contact(&w, s)).collect();
-    Ok(Json(json!({
-        "type": "list",
-        "data": data,
-        "total_count": total,
-        "pages": misc::cursor_pages(page, paging.per_page, total, next),
-    })))
+    Ok(misc::json_response(&contact::ContactPage {
+        kind: "list",
+        data: contact::ContactsSer {
+            world: &w,
+            slots: &items,
+        },
+        total_count: total,
+        pages: misc::cursor_pages(page, paging.per_page, total, next),
+    }))
+}
+
+/// Slots that can match `node` when it pins `id`, `email` or `external_id` with `=` (alone or
+/// inside an AND): lets such lookups skip the full scan. `None` = scan everything.
+fn indexed_candidates(w: &World, node: &Node) -> Option<Vec<u32>> {
+    match node {
+        Node::Filter {
+            field,
+            op: Op::Eq,
+            value: Value::String(v),
+            ..
+        } => match field.as_str() {
+            "id" => Some(w.contact_slot(v).into_iter().collect()),
+            "email" => Some(w.emails.candidates(&normalize_email(v))),
+            "external_id" => Some(w.external_ids.candidates(v)),
+            _ => None,
+        },
+        Node::Group { and: true, items } => items.iter().find_map(|n| indexed_candidates(w, n)),
+        _ => None,
+    }
 }
 
 fn sort_contacts(w: &World, slots: &mut [u32], field: &str, desc: bool) {

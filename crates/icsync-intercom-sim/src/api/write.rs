@@ -233,6 +233,7 @@ pub(crate) fn apply_contact_write(
 pub(crate) fn set_flag(w: &mut World, slot: u32, flag: u8, on: bool) {
     let rec = &mut w.contacts[slot as usize];
     let was_live = rec.is_live();
+    let was_live_or_archived = !rec.is_deleted();
     if on {
         rec.flags |= flag;
     } else {
@@ -243,7 +244,8 @@ pub(crate) fn set_flag(w: &mut World, slot: u32, flag: u8, on: bool) {
         (false, true) => w.live += 1,
         _ => {}
     }
-    if flag == FLAG_DELETED && on {
+    if flag == FLAG_DELETED && on && was_live_or_archived {
+        w.hidden_conversations += w.conversations.iter().filter(|c| c.contact == slot).count();
         let companies = w.contacts[slot as usize].companies.clone();
         for c in companies.iter() {
             w.companies[*c as usize].contacts.retain(|&s| s != slot);

@@ -63,6 +63,8 @@ pub(crate) struct World {
     pub app_created_at: i64,
     /// Contacts neither archived nor deleted.
     pub live: usize,
+    /// Conversations of deleted contacts (no longer listed).
+    pub hidden_conversations: usize,
 }
 
 impl World {
@@ -171,6 +173,7 @@ impl World {
             next_tag_id: 7_100_000,
             app_created_at,
             live: n_contacts,
+            hidden_conversations: 0,
         }
     }
 

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::generate::conversation::{details, part};
-use crate::model::contact::normalize_email;
+use crate::model::contact::{ContactData, normalize_email};
 use crate::model::conversation::{Author, ConvRec, PartData, State};
 use crate::model::world::World;
 
@@ -15,6 +15,11 @@ pub(crate) fn conversation_id(slot: u32) -> String {
 }
 
 fn author(world: &World, a: &Author) -> Value {
+    author_with(world, a, None)
+}
+
+/// Renders an author; `known` is the conversation contact's data when already generated.
+fn author_with(world: &World, a: &Author, known: Option<&ContactData>) -> Value {
     match a {
         Author::Admin(id) => {
             let admin = world.admins.iter().find(|x| x.id == *id);
@@ -23,7 +28,14 @@ fn author(world: &World, a: &Author) -> Value {
         }
         Author::Contact(slot) => {
             let rec = &world.contacts[*slot as usize];
-            let d = world.contact_data(*slot);
+            let generated;
+            let d: &ContactData = match known {
+                Some(d) => d,
+                None => {
+                    generated = world.contact_data(*slot);
+                    &generated
+                }
+            };
             json!({"type": rec.role(), "id": rec.id.to_string(), "name": d.name,
                 "email": d.email.as_deref().map(normalize_email).unwrap_or_default()})
         }
@@ -48,6 +60,7 @@ pub(crate) fn list_item(world: &World, slot: u32) -> Value {
     let s = &world.settings;
     let d = details(s.seed, c.seq, &world.admin_ids, world.tags.len());
     let rec = &world.contacts[c.contact as usize];
+    let cd = world.contact_data(c.contact);
     let (subject, body) = match &c.started {
         Some(st) => (st.subject.clone(), st.body.clone()),
         None => (d.subject.clone(), d.body.clone()),
@@ -80,13 +93,13 @@ pub(crate) fn list_item(world: &World, slot: u32) -> Value {
             "delivered_as": if contact_first { "customer_initiated" } else { d.delivered_as },
             "subject": subject,
             "body": body,
-            "author": author(world, &source_author),
+            "author": author_with(world, &source_author, Some(&cd)),
             "attachments": [],
             "url": null,
             "redacted": false,
         },
         "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": rec.id.to_string(),
-            "external_id": world.contact_data(c.contact).external_id}]},
+            "external_id": cd.external_id}]},
         "teammates": {"type": "admin.list", "teammates": c.admin_assignee_id.map_or_else(Vec::new,
             |a| vec![json!({"type": "admin", "id": a.to_string()})])},
         "custom_attributes": {},
@@ -108,7 +121,7 @@ pub(crate) fn list_item(world: &World, slot: u32) -> Value {
         && c.started.is_none()
     {
         v["conversation_rating"] = json!({"rating": rating, "remark": remark, "created_at": c.updated_at,
-            "contact": {"type": "contact", "id": rec.id.to_string(), "external_id": world.contact_data(c.contact).external_id},
+            "contact": {"type": "contact", "id": rec.id.to_string(), "external_id": cd.external_id},
             "teammate": {"type": "admin", "id": d.source_admin.to_string()}});
     }
     if contact_first {

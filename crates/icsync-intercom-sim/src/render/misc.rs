@@ -7,6 +7,27 @@ use crate::model::attribute::DataAttribute;
 use crate::model::event::EventData;
 use crate::model::world::{Admin, Tag, World};
 
+/// Serializes `value` into a 200 JSON response (for bodies that borrow the locked model).
+pub(crate) fn json_response<T: serde::Serialize>(value: &T) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match serde_json::to_vec(value) {
+        Ok(bytes) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(error = %error, "sim failed to serialize a response");
+            crate::error::ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Server Error",
+            )
+            .into_response()
+        }
+    }
+}
+
 pub(crate) fn admin(a: &Admin) -> Value {
     json!({
         "type": "admin",

@@ -46,7 +46,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/companies/list", post(companies::list_all))
         .route("/companies/scroll", get(companies::scroll))
-        .route("/companies/{id}", get(companies::show))
+        .route(
+            "/companies/{id}",
+            get(companies::show).put(companies::update),
+        )
         .route("/companies/{id}/contacts", get(companies::contacts))
         .route("/events", get(events::list).post(events::create))
         .route("/conversations", get(conversations::list))
