@@ -25,6 +25,22 @@ struct Budget {
     remaining: i64,
     /// When the window resets.
     reset_at: Instant,
+    /// Requests this pacer granted in the window.
+    granted: u32,
+    /// Requests per second other apps of the workspace spend (they share the budget), estimated from the
+    /// budget Intercom reports used beyond ours; carried over from window to window.
+    foreign_rate: f64,
+}
+
+impl Budget {
+    fn fresh(remaining: i64, reset_at: Instant, foreign_rate: f64) -> Budget {
+        Budget {
+            remaining,
+            reset_at,
+            granted: 0,
+            foreign_rate,
+        }
+    }
 }
 
 /// One observation of `X-RateLimit-*` headers, with the reset already turned into a delay.
@@ -109,25 +125,25 @@ impl State {
         }
     }
 
-    /// Rolls the budget into the next window once the reset time (plus margin) has passed; without a known
-    /// limit (a 429 before any headers) the budget is simply forgotten.
+    /// Rolls the budget into the next window once its reset time has passed; without a known limit (a 429
+    /// before any headers) the budget is simply forgotten.
     fn roll_window(&mut self, now: Instant, config: &PacerConfig) {
         let Some(budget) = self.budget.as_mut() else {
             return;
         };
-        let fresh_from = budget.reset_at + config.reset_margin;
-        if now < fresh_from {
+        if now < budget.reset_at {
             return;
         }
         match self.limit {
             Some(limit) if !config.window.is_zero() => {
                 let windows_behind =
-                    ((now - fresh_from).as_secs_f64() / config.window.as_secs_f64()).floor();
+                    ((now - budget.reset_at).as_secs_f64() / config.window.as_secs_f64()).floor();
                 // At most a few thousand windows after an idle day: fits in u32.
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let windows = windows_behind.min(f64::from(u32::MAX - 1)) as u32 + 1;
                 budget.reset_at += config.window * windows;
                 budget.remaining = i64::from(limit);
+                budget.granted = 0;
             }
             _ => self.budget = None,
         }
@@ -163,12 +179,14 @@ impl State {
         {
             return Decision::WaitUntil(at);
         }
-        self.roll_window(now, config);
+        // A spent budget is trusted to be fresh only a margin after the reset (clocks and rounding differ).
         if let Some(budget) = self.budget
             && budget.remaining <= 0
+            && now < budget.reset_at + config.reset_margin
         {
             return Decision::WaitUntil(budget.reset_at + config.reset_margin);
         }
+        self.roll_window(now, config);
 
         // Grant.
         self.queues[priority.rank()].pop_front();
@@ -177,11 +195,17 @@ impl State {
         let mut interval = base;
         if let Some(budget) = self.budget.as_mut() {
             budget.remaining -= 1;
-            // Brake: spread what is left of this window's budget over the time left, so a budget drained
-            // by other apps of the workspace (or a late window) does not end in a burst of 429s.
-            if budget.remaining > 0 && budget.reset_at > now {
-                let left = u32::try_from(budget.remaining).unwrap_or(u32::MAX);
-                interval = interval.max((budget.reset_at - now) / left);
+            budget.granted += 1;
+            // Brake: spread what is left of this window's budget, less what other apps of the workspace are
+            // expected to spend, over the time left, so neither we nor they end the window in 429s.
+            if budget.reset_at > now {
+                let left = budget.reset_at - now;
+                let usable = budget.remaining as f64 - budget.foreign_rate * left.as_secs_f64();
+                interval = if usable >= 1.0 {
+                    interval.max(left.div_f64(usable))
+                } else {
+                    interval.max(left + config.reset_margin)
+                };
             }
         }
         // Keep the schedule when the grant is only a timer tick late (no drift), restart it after idle time (no burst).
@@ -226,23 +250,37 @@ impl State {
                 .min(config.window * 2);
         let in_flight_others = i64::try_from(self.in_flight.saturating_sub(1)).unwrap_or(i64::MAX);
         let observed = i64::from(remaining) - in_flight_others;
+        let window_start = reset_at.checked_sub(config.window);
+        let used = self
+            .limit
+            .map(|limit| i64::from(limit) - i64::from(remaining));
         self.budget = Some(match self.budget {
             // Same window (reset within a second of ours): keep the lower estimate.
             Some(b)
                 if reset_at <= b.reset_at + Duration::from_secs(1)
                     && b.reset_at <= reset_at + Duration::from_secs(1) =>
             {
+                // Budget used beyond what we granted (less a slack for our requests that crossed the window
+                // boundary in flight) was spent by other apps.
+                let elapsed = window_start.map(|start| now.saturating_duration_since(start));
+                let foreign_rate = match (used, elapsed) {
+                    (Some(used), Some(elapsed)) if elapsed >= Duration::from_secs(1) => {
+                        let slack = i64::try_from(config.max_in_flight).unwrap_or(i64::MAX);
+                        (used - i64::from(b.granted) - slack).max(0) as f64 / elapsed.as_secs_f64()
+                    }
+                    _ => b.foreign_rate,
+                };
                 Budget {
                     remaining: b.remaining.min(observed),
                     reset_at: b.reset_at.max(reset_at),
+                    granted: b.granted,
+                    foreign_rate,
                 }
             }
             // An answer from an older window arriving late: ignore it.
             Some(b) if reset_at + Duration::from_secs(1) < b.reset_at => b,
-            _ => Budget {
-                remaining: observed,
-                reset_at,
-            },
+            Some(b) => Budget::fresh(observed, reset_at, b.foreign_rate),
+            None => Budget::fresh(observed, reset_at, 0.0),
         });
     }
 
@@ -256,12 +294,7 @@ impl State {
                 b.remaining = 0;
                 b.reset_at = until;
             }
-            None => {
-                self.budget = Some(Budget {
-                    remaining: 0,
-                    reset_at: until,
-                })
-            }
+            None => self.budget = Some(Budget::fresh(0, until, 0.0)),
         }
     }
 }

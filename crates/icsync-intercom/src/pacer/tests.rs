@@ -145,6 +145,9 @@ async fn check_sustained_rate(limit: u32, workers: usize, latency: Duration) {
         per_window <= f64::from(limit),
         "L={limit}: {per_window:.1} requests per window"
     );
+    eprintln!(
+        "pacer L={limit} workers={workers} latency={latency:?}: {per_window:.1} per window, busiest 10 s span {busiest}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -360,4 +363,42 @@ async fn after_a_429_one_probe_goes_first() {
             .is_ok()
     );
     drop(probe);
+}
+
+#[tokio::test(start_paused = true)]
+async fn another_app_sharing_the_budget_slows_us_down_instead_of_causing_429s() {
+    // Another private app of the workspace spends a third of the budget, evenly, without any pacer.
+    let limit = 90;
+    let server = FakeIntercom::new(limit, Duration::from_millis(1700));
+    let pacer = Pacer::new(PacerConfig::default());
+    let run = Duration::from_secs(120);
+    let other = {
+        let server = Arc::clone(&server);
+        tokio::spawn(async move {
+            let deadline = Instant::now() + run;
+            let mut others = 0u32;
+            while Instant::now() < deadline {
+                if let Answer::Ok(_) = server.receive() {
+                    others += 1;
+                }
+                tokio::time::sleep(Duration::from_secs(10) / (limit / 3)).await;
+            }
+            others
+        })
+    };
+    drive(&pacer, &server, 6, Duration::from_millis(80), run).await;
+    let others = other.await.unwrap_or_default();
+    let ours = server.sends().len() as u32 - others;
+    let rejected = server.rejected();
+    eprintln!("shared budget L={limit}: ours {ours}, other app {others}, 429s {rejected}");
+    assert!(
+        rejected * 100 <= ours + others,
+        "{rejected} 429s for {} requests",
+        ours + others
+    );
+    // We get most of what is left: above 80% of two thirds of the budget.
+    assert!(
+        f64::from(ours) > 0.8 * f64::from(limit) * 2.0 / 3.0 * 12.0,
+        "ours {ours}"
+    );
 }
