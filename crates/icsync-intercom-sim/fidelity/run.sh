@@ -28,7 +28,14 @@ echo "spec/api.intercom.io.yaml and LICENSE match their recorded sha256"
 
 echo "== python tools (pinned)"
 if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
+  if ! python3 -m venv "$venv"; then
+    # Debian splits venv support out of python3; install it when we can.
+    rm -rf "$venv"
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    fi
+    python3 -m venv "$venv"
+  fi
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
 

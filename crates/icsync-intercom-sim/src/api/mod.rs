@@ -3,7 +3,10 @@
 pub(crate) mod admin;
 pub(crate) mod attributes;
 pub(crate) mod companies;
+pub(crate) mod company_write;
+pub(crate) mod contact_filter;
 pub(crate) mod contacts;
+pub(crate) mod conversation_search;
 pub(crate) mod conversations;
 pub(crate) mod events;
 pub(crate) mod params;

@@ -12,7 +12,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post, put};
 
-use crate::api::{admin, attributes, companies, contacts, conversations, events, search};
+use crate::api::{
+    admin, attributes, companies, company_write, contacts, conversation_search, conversations,
+    events, search,
+};
 use crate::error::ApiError;
 use state::AppState;
 
@@ -42,18 +45,21 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/contacts/{id}/tags", get(admin::contact_tags))
         .route(
             "/companies",
-            get(companies::list).post(companies::create_or_update),
+            get(companies::list).post(company_write::create_or_update),
         )
         .route("/companies/list", post(companies::list_all))
         .route("/companies/scroll", get(companies::scroll))
         .route(
             "/companies/{id}",
-            get(companies::show).put(companies::update),
+            get(companies::show).put(company_write::update),
         )
         .route("/companies/{id}/contacts", get(companies::contacts))
         .route("/events", get(events::list).post(events::create))
         .route("/conversations", get(conversations::list))
-        .route("/conversations/search", post(search::conversations))
+        .route(
+            "/conversations/search",
+            post(conversation_search::conversations),
+        )
         .route("/conversations/{id}", get(conversations::show))
         .route(
             "/data_attributes",
