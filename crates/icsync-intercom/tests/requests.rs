@@ -478,3 +478,27 @@ async fn me_and_tags_and_companies_of_a_contact() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(companies.len(), 1);
 }
+
+#[tokio::test]
+async fn a_configured_intercom_version_is_sent_instead_of_the_default() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/me"))
+        .and(header("intercom-version", "2.14"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("me.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let config = icsync_intercom::ClientConfig::new(
+        icsync_intercom::Region::Eu,
+        icsync_intercom::AccessToken::new(TOKEN),
+    )
+    .with_base_url(&server.uri())
+    .unwrap_or_else(|e| panic!("{e}"));
+    let config = icsync_intercom::ClientConfig {
+        intercom_version: "2.14".into(),
+        ..config
+    };
+    let client = icsync_intercom::IntercomClient::new(config).unwrap_or_else(|e| panic!("{e}"));
+    assert!(client.admins().me().await.is_ok());
+}
