@@ -30,9 +30,11 @@ pub fn ts_null(name: &'static str) -> ColumnDef {
     timestamp_with_time_zone_null(name)
 }
 
-/// A JSON object column that defaults to `{}` (JSONB on PostgreSQL, text on SQLite).
+/// A JSON column: `json` on PostgreSQL (kept as sent; cheaper to ingest than `jsonb`, which
+/// re-sorts every object's keys), text on SQLite. Changes are detected by content hash, never
+/// by comparing JSON.
 pub fn json_object(name: &'static str) -> ColumnDef {
-    json_binary(name)
+    json(name)
 }
 
 /// An exact decimal: NUMERIC(20,4) on PostgreSQL (SQLite stores it as REAL; the store rounds

@@ -104,11 +104,6 @@ impl MigrationTrait for Migration {
                     "ix_contacts_updated_at",
                     &["workspace_id", "updated_at"],
                 ),
-                index(
-                    "contacts",
-                    "ix_contacts_external_id",
-                    &["workspace_id", "external_id"],
-                ),
                 unique_index(
                     "companies",
                     "ux_companies_intercom_id",

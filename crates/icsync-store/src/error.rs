@@ -49,6 +49,11 @@ pub enum StoreError {
     Corrupt(String),
 
     #[error(
+        "the ingest queue's writer has stopped (an earlier batch failed); finish the queue to see why, then resume the stream from its checkpoint"
+    )]
+    QueueClosed,
+
+    #[error(
         "injected fault after {statements} statement(s) of the batch (a test asked for it); the batch was rolled back"
     )]
     InjectedFault { statements: usize },

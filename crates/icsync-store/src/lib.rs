@@ -24,7 +24,9 @@ pub use connect::{Backend, StoreOptions, redact_url};
 pub use cs::{CsRecord, PendingPush};
 pub use error::{Result, StoreError};
 pub use ingest::Counts;
-pub use ingest::{CheckpointUpdate, IngestBatch, IngestFault, IngestReport};
+pub use ingest::{
+    CheckpointUpdate, IngestBatch, IngestFault, IngestPage, IngestQueue, IngestReport, QueueTotals,
+};
 pub use reads::{
     ContactProfile, FeedEvent, FeedPage, RecordCounts, StoredCompany, StoredContact,
     StoredConversation,

@@ -5,6 +5,7 @@
 //! lookup and no write: the upsert compares content hashes in the statement itself.
 
 mod postgres;
+mod queue;
 mod sqlite;
 mod table;
 mod tables;
@@ -18,6 +19,8 @@ use icsync_domain::{
     StreamName, WorkspaceId,
 };
 use table::Rows;
+
+pub use queue::{IngestPage, IngestQueue, QueueTotals};
 
 /// Records to write together, with the checkpoint that follows them.
 #[derive(Debug, Default, Clone, Copy)]
@@ -112,6 +115,97 @@ impl Statements {
     }
 }
 
+/// Which counter of the report a table's rows feed.
+#[derive(Debug, Clone, Copy)]
+enum Counter {
+    Contacts,
+    Companies,
+    Associations,
+    Conversations,
+    Parts,
+    Events,
+    /// Rows that are not records of their own (conversation participants).
+    None,
+}
+
+impl IngestReport {
+    fn counter(&mut self, counter: Counter) -> Option<&mut Counts> {
+        match counter {
+            Counter::Contacts => Some(&mut self.contacts),
+            Counter::Companies => Some(&mut self.companies),
+            Counter::Associations => Some(&mut self.associations),
+            Counter::Conversations => Some(&mut self.conversations),
+            Counter::Parts => Some(&mut self.parts),
+            Counter::Events => Some(&mut self.events),
+            Counter::None => None,
+        }
+    }
+}
+
+/// A batch turned into rows (hashed, serialized), ready to write: the CPU half of an ingest,
+/// done before the transaction starts so the write lock is held only for IO, and (in the
+/// queue) while the previous batch is being written.
+#[derive(Debug)]
+pub(crate) struct PreparedBatch {
+    tables: Vec<(Rows, Counter, usize)>,
+    touched_conversations: Vec<String>,
+    checkpoint: Option<CheckpointUpdate>,
+    now: DateTime<Utc>,
+}
+
+impl PreparedBatch {
+    pub(crate) fn new(batch: &IngestBatch<'_>) -> Self {
+        let now = Utc::now();
+        let (conversations, participants) = tables::conversation_rows(batch.conversations, now);
+        let tables = vec![
+            (
+                tables::contact_rows(batch.contacts, now),
+                Counter::Contacts,
+                batch.contacts.len(),
+            ),
+            (
+                tables::company_rows(batch.companies, now),
+                Counter::Companies,
+                batch.companies.len(),
+            ),
+            (
+                tables::association_rows(batch.associations, now),
+                Counter::Associations,
+                batch.associations.len(),
+            ),
+            (
+                conversations,
+                Counter::Conversations,
+                batch.conversations.len(),
+            ),
+            (participants, Counter::None, 0),
+            (
+                tables::part_rows(batch.parts, now),
+                Counter::Parts,
+                batch.parts.len(),
+            ),
+            (
+                tables::event_rows(batch.events, now),
+                Counter::Events,
+                batch.events.len(),
+            ),
+        ];
+        let mut touched_conversations: Vec<String> = batch
+            .parts
+            .iter()
+            .map(|p| p.conversation_id.as_str().to_owned())
+            .collect();
+        touched_conversations.sort();
+        touched_conversations.dedup();
+        Self {
+            tables,
+            touched_conversations,
+            checkpoint: batch.checkpoint.cloned(),
+            now,
+        }
+    }
+}
+
 impl Store {
     /// Writes a batch and its checkpoint in one transaction: everything, or nothing.
     ///
@@ -122,76 +216,47 @@ impl Store {
         workspace: WorkspaceId,
         batch: IngestBatch<'_>,
     ) -> Result<IngestReport> {
-        let now = Utc::now();
+        self.write_prepared(workspace, PreparedBatch::new(&batch))
+            .await
+    }
+
+    pub(crate) async fn write_prepared(
+        &self,
+        workspace: WorkspaceId,
+        prepared: PreparedBatch,
+    ) -> Result<IngestReport> {
+        let PreparedBatch {
+            tables,
+            touched_conversations,
+            checkpoint,
+            now,
+        } = prepared;
         let ws = workspace.0;
         let mut report = IngestReport::default();
         let mut statements = Statements {
             count: 0,
             fault: self.take_fault(),
         };
-
-        // Build every row before the transaction starts, so the write lock is held only for IO.
-        let (conversations, participants) = tables::conversation_rows(batch.conversations, now);
-        let plan: [(Rows, Option<&mut Counts>, usize); 7] = {
-            let r = &mut report;
-            [
-                (
-                    tables::contact_rows(batch.contacts, now),
-                    Some(&mut r.contacts),
-                    batch.contacts.len(),
-                ),
-                (
-                    tables::company_rows(batch.companies, now),
-                    Some(&mut r.companies),
-                    batch.companies.len(),
-                ),
-                (
-                    tables::association_rows(batch.associations, now),
-                    Some(&mut r.associations),
-                    batch.associations.len(),
-                ),
-                (
-                    conversations,
-                    Some(&mut r.conversations),
-                    batch.conversations.len(),
-                ),
-                (participants, None, 0),
-                (
-                    tables::part_rows(batch.parts, now),
-                    Some(&mut r.parts),
-                    batch.parts.len(),
-                ),
-                (
-                    tables::event_rows(batch.events, now),
-                    Some(&mut r.events),
-                    batch.events.len(),
-                ),
-            ]
-        };
-        let touched_conversations: Vec<String> = {
-            let mut ids: Vec<String> = batch
-                .parts
-                .iter()
-                .map(|p| p.conversation_id.as_str().to_owned())
-                .collect();
-            ids.sort();
-            ids.dedup();
-            ids
-        };
-
         let mut written_total = 0u64;
+        let mut record = |report: &mut IngestReport, counter, received: usize, written: u64| {
+            if let Some(counts) = report.counter(counter) {
+                counts.received = received as u64;
+                counts.written = written;
+                written_total += written;
+            }
+        };
         match &self.inner.writer {
             Writer::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                for (rows, counts, received) in plan {
+                for (rows, counter, received) in tables {
                     let written = sqlite::write(&mut tx, ws, rows, &mut statements).await?;
-                    record(counts, received, written, &mut written_total);
+                    record(&mut report, counter, received, written);
                 }
                 if !touched_conversations.is_empty() {
                     statements.tick()?;
                     update_parts_stored(&mut tx, ws, &touched_conversations, "?").await?;
                 }
-                if let Some(checkpoint) = batch.checkpoint {
+                if let Some(checkpoint) = &checkpoint {
                     statements.tick()?;
                     upsert_checkpoint_sqlite(&mut tx, ws, checkpoint, written_total, now).await?;
                 }
@@ -206,18 +271,18 @@ impl Store {
                 sqlx::query("SET LOCAL synchronous_commit = off")
                     .execute(&mut *tx)
                     .await?;
-                for (rows, counts, received) in plan {
+                for (rows, counter, received) in tables {
                     if std::ptr::eq(rows.table, &tables::EVENTS) && !rows.is_empty() {
                         postgres::lock_event_sequence(&mut tx, ws, &mut statements).await?;
                     }
                     let written = postgres::write(&mut tx, ws, rows, &mut statements).await?;
-                    record(counts, received, written, &mut written_total);
+                    record(&mut report, counter, received, written);
                 }
                 if !touched_conversations.is_empty() {
                     statements.tick()?;
                     update_parts_stored_pg(&mut tx, ws, touched_conversations).await?;
                 }
-                if let Some(checkpoint) = batch.checkpoint {
+                if let Some(checkpoint) = &checkpoint {
                     statements.tick()?;
                     upsert_checkpoint_pg(&mut tx, ws, checkpoint, written_total, now).await?;
                 }
@@ -226,14 +291,6 @@ impl Store {
         }
         report.statements = statements.count;
         Ok(report)
-    }
-}
-
-fn record(counts: Option<&mut Counts>, received: usize, written: u64, total: &mut u64) {
-    if let Some(counts) = counts {
-        counts.received = received as u64;
-        counts.written = written;
-        *total += written;
     }
 }
 

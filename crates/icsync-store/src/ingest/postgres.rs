@@ -132,7 +132,7 @@ fn insert_sql(table: &Table) -> String {
         .columns
         .iter()
         .map(|(name, kind)| match kind {
-            Kind::Json => format!("u.{name}::jsonb"),
+            Kind::Json => format!("u.{name}::json"),
             _ => format!("u.{name}"),
         })
         .collect::<Vec<_>>()

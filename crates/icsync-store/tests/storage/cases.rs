@@ -5,7 +5,8 @@ use crate::support::TestDb;
 use chrono::{Duration, Utc};
 use icsync_domain::*;
 use icsync_store::{
-    Backend, CheckpointUpdate, IngestBatch, IngestFault, SecretKey, StoreError, WorkspaceSettings,
+    Backend, CheckpointUpdate, IngestBatch, IngestFault, IngestPage, IngestQueue, SecretKey,
+    StoreError, WorkspaceSettings,
 };
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -1054,4 +1055,85 @@ pub async fn readers_keep_reading_during_a_large_ingest(db: &TestDb) {
     }
     let report = writer.await.unwrap().unwrap();
     assert_eq!(report.events.written, 30_000);
+}
+
+fn page(range: std::ops::Range<usize>, cursor: usize) -> IngestPage {
+    IngestPage {
+        contacts: contacts(range.clone()),
+        events: range.clone().map(|c| event(c, 0)).collect(),
+        checkpoint: Some(checkpoint("contacts", Some(&format!("page-{cursor}")))),
+        ..Default::default()
+    }
+}
+
+pub async fn a_queue_commits_every_page_with_the_newest_checkpoint(db: &TestDb) {
+    let ws = workspace(db).await;
+    let queue = IngestQueue::new(&db.store, ws, 4, 200);
+    for n in 0..20 {
+        queue.push(page(n * 30..(n + 1) * 30, n)).await.unwrap();
+    }
+    let totals = queue.finish().await.unwrap();
+    assert_eq!(totals.pages, 20);
+    assert!(
+        totals.transactions >= 3 && totals.transactions <= 20,
+        "{totals:?}"
+    );
+    assert_eq!(
+        (totals.report.contacts.written, totals.report.events.written),
+        (600, 600)
+    );
+    let counts = db.store.record_counts(ws).await.unwrap();
+    assert_eq!((counts.contacts, counts.events), (600, 600));
+    let stored = db
+        .store
+        .checkpoint(ws, &StreamName::new("contacts"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.cursor.as_deref(), Some("page-19"));
+    assert_eq!(stored.records_total, 1_200);
+}
+
+pub async fn a_queue_stops_at_a_failed_group_and_keeps_the_last_good_checkpoint(db: &TestDb) {
+    let ws = workspace(db).await;
+    let queue = IngestQueue::new(&db.store, ws, 1, 30);
+    queue.push(page(0..30, 0)).await.unwrap();
+    // Let the first page commit on its own before arming the fault for the next group.
+    while db
+        .store
+        .checkpoint(ws, &StreamName::new("contacts"))
+        .await
+        .unwrap()
+        .is_none()
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    db.store.inject_ingest_fault(IngestFault {
+        after_statements: 1,
+    });
+    let mut pushed = 1;
+    for n in 1..10 {
+        if queue.push(page(n * 30..(n + 1) * 30, n)).await.is_err() {
+            break;
+        }
+        pushed += 1;
+    }
+    let err = queue.finish().await.unwrap_err();
+    assert!(matches!(err, StoreError::InjectedFault { .. }), "{err}");
+    assert!(
+        pushed < 10,
+        "pushes after the failure are refused ({pushed} accepted)"
+    );
+    let stored = db
+        .store
+        .checkpoint(ws, &StreamName::new("contacts"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.cursor.as_deref(),
+        Some("page-0"),
+        "resume after the last committed page"
+    );
+    assert_eq!(db.store.record_counts(ws).await.unwrap().contacts, 30);
 }

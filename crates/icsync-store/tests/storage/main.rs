@@ -51,4 +51,6 @@ storage_suite!(
     sync_runs_record_their_figures,
     values_of_every_type_round_trip,
     readers_keep_reading_during_a_large_ingest,
+    a_queue_commits_every_page_with_the_newest_checkpoint,
+    a_queue_stops_at_a_failed_group_and_keeps_the_last_good_checkpoint,
 );

@@ -1,0 +1,175 @@
+//! Group commit for a stream: pages go into a bounded queue; one writer task commits whatever
+//! has queued since its last commit as a single transaction, with the newest page's checkpoint.
+//!
+//! When the database keeps up, each transaction holds one page; when pages arrive faster than
+//! commits, transactions grow (up to `max_rows`) and the per-commit cost is shared, so the store
+//! is never what a sync waits for. A crash loses at most the uncommitted group, whose checkpoint
+//! is lost with it, so those pages are fetched again.
+
+use super::{CheckpointUpdate, IngestBatch, IngestReport, PreparedBatch};
+use crate::Store;
+use crate::error::{Result, StoreError};
+use icsync_domain::{
+    Company, CompanyId, Contact, ContactId, Conversation, ConversationPart, Event, WorkspaceId,
+};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// One page of a stream, owned, with the checkpoint that follows it.
+#[derive(Debug, Clone, Default)]
+pub struct IngestPage {
+    pub contacts: Vec<Contact>,
+    pub companies: Vec<Company>,
+    pub associations: Vec<(ContactId, CompanyId)>,
+    pub events: Vec<Event>,
+    pub conversations: Vec<Conversation>,
+    pub parts: Vec<ConversationPart>,
+    pub checkpoint: Option<CheckpointUpdate>,
+}
+
+impl IngestPage {
+    fn rows(&self) -> usize {
+        self.contacts.len()
+            + self.companies.len()
+            + self.associations.len()
+            + self.events.len()
+            + self.conversations.len()
+            + self.parts.len()
+    }
+
+    fn append(&mut self, mut next: IngestPage) {
+        self.contacts.append(&mut next.contacts);
+        self.companies.append(&mut next.companies);
+        self.associations.append(&mut next.associations);
+        self.events.append(&mut next.events);
+        self.conversations.append(&mut next.conversations);
+        self.parts.append(&mut next.parts);
+        if next.checkpoint.is_some() {
+            self.checkpoint = next.checkpoint;
+        }
+    }
+}
+
+/// What a queue wrote over its life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueTotals {
+    pub pages: u64,
+    pub transactions: u64,
+    pub report: IngestReport,
+}
+
+impl QueueTotals {
+    fn add(&mut self, pages: u64, report: &IngestReport) {
+        self.pages += pages;
+        self.transactions += 1;
+        let total = &mut self.report;
+        for (sum, part) in [
+            (&mut total.contacts, report.contacts),
+            (&mut total.companies, report.companies),
+            (&mut total.associations, report.associations),
+            (&mut total.events, report.events),
+            (&mut total.conversations, report.conversations),
+            (&mut total.parts, report.parts),
+        ] {
+            sum.received += part.received;
+            sum.written += part.written;
+        }
+        total.statements += report.statements;
+    }
+}
+
+/// A stream's write-behind queue with group commit. Drop it only after [`IngestQueue::finish`]:
+/// pages still queued when it is dropped are not written (and their checkpoint neither).
+#[derive(Debug)]
+pub struct IngestQueue {
+    sender: Option<mpsc::Sender<IngestPage>>,
+    writer: JoinHandle<Result<QueueTotals>>,
+}
+
+impl IngestQueue {
+    /// Starts the writer. `capacity_pages` bounds memory (pushing waits when full);
+    /// `max_rows` bounds one transaction.
+    pub fn new(
+        store: &Store,
+        workspace: WorkspaceId,
+        capacity_pages: usize,
+        max_rows: usize,
+    ) -> Self {
+        let (sender, receiver) = mpsc::channel(capacity_pages.max(1));
+        let writer = tokio::spawn(write_loop(
+            store.clone(),
+            workspace,
+            receiver,
+            max_rows.max(1),
+        ));
+        Self {
+            sender: Some(sender),
+            writer,
+        }
+    }
+
+    /// Queues a page; waits while the queue is full. Fails if the writer stopped on an error
+    /// (call [`IngestQueue::finish`] to get that error).
+    pub async fn push(&self, page: IngestPage) -> Result<()> {
+        let sender = self.sender.as_ref().ok_or(StoreError::QueueClosed)?;
+        sender.send(page).await.map_err(|_| StoreError::QueueClosed)
+    }
+
+    /// Writes everything queued, stops the writer and returns its totals or its first error.
+    pub async fn finish(mut self) -> Result<QueueTotals> {
+        drop(self.sender.take());
+        (&mut self.writer)
+            .await
+            .map_err(|e| StoreError::corrupt(format!("the ingest writer task failed: {e}")))?
+    }
+}
+
+async fn write_loop(
+    store: Store,
+    workspace: WorkspaceId,
+    mut receiver: mpsc::Receiver<IngestPage>,
+    max_rows: usize,
+) -> Result<QueueTotals> {
+    // Two stages: this task groups pages and prepares rows (CPU) while a second task writes the
+    // previous group (IO), so the database never waits for hashing and serialization.
+    let (prepared_tx, mut prepared_rx) = mpsc::channel::<(u64, PreparedBatch)>(1);
+    let writer = tokio::spawn(async move {
+        let mut totals = QueueTotals::default();
+        while let Some((pages, prepared)) = prepared_rx.recv().await {
+            let report = store.write_prepared(workspace, prepared).await?;
+            totals.add(pages, &report);
+        }
+        Ok::<_, StoreError>(totals)
+    });
+    while let Some(mut group) = receiver.recv().await {
+        let mut pages = 1;
+        while group.rows() < max_rows {
+            match receiver.try_recv() {
+                Ok(page) => {
+                    group.append(page);
+                    pages += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        let prepared = PreparedBatch::new(&IngestBatch {
+            contacts: &group.contacts,
+            companies: &group.companies,
+            associations: &group.associations,
+            events: &group.events,
+            conversations: &group.conversations,
+            parts: &group.parts,
+            checkpoint: group.checkpoint.as_ref(),
+        });
+        drop(group);
+        if prepared_tx.send((pages, prepared)).await.is_err() {
+            // The writer stopped on an error; it is reported below.
+            break;
+        }
+    }
+    drop(prepared_tx);
+    drop(receiver);
+    writer
+        .await
+        .map_err(|e| StoreError::corrupt(format!("the ingest writer task failed: {e}")))?
+}
