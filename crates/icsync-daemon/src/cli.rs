@@ -31,6 +31,9 @@ pub enum Command {
     },
     /// Run the daemon: HTTP API (/healthz, /readyz) until SIGTERM or Ctrl-C.
     Serve,
+    /// Serve the Intercom simulator (API 2.11) with generated data, for tests, demos and
+    /// benchmarks; prints its base URL and token (see docs/SIMULATOR.md).
+    Simulate(icsync_intercom_sim::SimulateArgs),
     /// Measure icsync's speed and memory (see docs/BENCHMARKS.md).
     Bench(crate::bench::BenchArgs),
 }
@@ -61,6 +64,7 @@ pub async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()>
             Ok(())
         }
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::Simulate(args) => icsync_intercom_sim::run_cli(args).await,
         Command::Serve => {
             let app = Application::build(&settings).await?;
             app.run_until_stopped(startup::shutdown_signal()).await
