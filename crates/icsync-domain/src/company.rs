@@ -1,6 +1,6 @@
 //! Companies: Intercom companies, with their standard attributes as fields.
 
-use crate::{AttributeMap, CompanyId, ContentHash};
+use crate::{AttributeMap, CompanyId};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -51,8 +51,4 @@ impl Company {
         "tags",
         "segments",
     ];
-
-    pub fn content_hash(&self) -> ContentHash {
-        ContentHash::of(self)
-    }
 }

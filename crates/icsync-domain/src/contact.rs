@@ -1,6 +1,6 @@
 //! Contacts: Intercom users and leads, with their standard attributes as fields.
 
-use crate::{AttributeMap, ContactId, ContentHash};
+use crate::{AttributeMap, ContactId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -120,11 +120,6 @@ impl Contact {
     /// The email used to match host contacts: trimmed and lower-cased; `None` when blank.
     pub fn normalized_email(&self) -> Option<String> {
         self.email.as_deref().and_then(normalize_email)
-    }
-
-    /// A digest of everything icsync stores about this contact.
-    pub fn content_hash(&self) -> ContentHash {
-        ContentHash::of(self)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Conversations and their parts (the messages, notes and state changes after the first message).
 
-use crate::{ContactId, ContentHash, ConversationId, PartId};
+use crate::{ContactId, ConversationId, PartId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -47,12 +47,6 @@ pub struct Conversation {
     pub parts_reported: Option<i64>,
 }
 
-impl Conversation {
-    pub fn content_hash(&self) -> ContentHash {
-        ContentHash::of(self)
-    }
-}
-
 /// One part of a conversation: a reply, a note, an assignment, a state change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationPart {
@@ -63,10 +57,4 @@ pub struct ConversationPart {
     pub body: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
-}
-
-impl ConversationPart {
-    pub fn content_hash(&self) -> ContentHash {
-        ContentHash::of(self)
-    }
 }

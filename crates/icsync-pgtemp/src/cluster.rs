@@ -28,7 +28,6 @@ pub struct PgCluster {
     dir: PathBuf,
     port: u16,
     binaries: PgBinaries,
-    run_as: Option<(u32, u32)>,
     watchdog: Mutex<Option<(Child, ChildStdin)>>,
     next_database: AtomicU32,
 }
@@ -130,7 +129,6 @@ impl PgCluster {
             dir: dir.to_owned(),
             port,
             binaries,
-            run_as,
             watchdog: Mutex::new(Some((child, stdin))),
             next_database: AtomicU32::new(0),
         };
@@ -234,11 +232,6 @@ impl PgCluster {
             drop(stdin);
             let _ = child.wait();
         }
-    }
-
-    /// Whether this cluster runs as another user (root running tests).
-    pub fn runs_as_other_user(&self) -> bool {
-        self.run_as.is_some()
     }
 }
 

@@ -29,9 +29,6 @@ pub struct CsRecord {
     pub last_error: Option<String>,
 }
 
-/// A record the pusher should push now.
-pub type PendingPush = CsRecord;
-
 impl Store {
     /// Sets a subject's CS attributes. Returns the stored record; setting the same values again
     /// changes nothing (no version bump, no push).
@@ -101,7 +98,7 @@ impl Store {
 
     /// Records due for a push (trigger fields changed and the retry time reached), oldest
     /// first. Served by the `(needs_push, next_attempt_at)` index, never a table scan.
-    pub async fn pending_pushes(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<PendingPush>> {
+    pub async fn pending_pushes(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<CsRecord>> {
         cs_attribute::Entity::find()
             .filter(cs_attribute::Column::NeedsPush.eq(true))
             .filter(

@@ -21,7 +21,7 @@ mod sessions;
 mod workspaces;
 
 pub use connect::{Backend, StoreOptions, redact_url};
-pub use cs::{CsRecord, PendingPush};
+pub use cs::CsRecord;
 pub use error::{Result, StoreError};
 pub use ingest::Counts;
 pub use ingest::{

@@ -10,7 +10,7 @@ pub(crate) enum Kind {
     Int,
     Bool,
     Ts,
-    /// JSON text, stored as JSONB on PostgreSQL and as text on SQLite.
+    /// JSON text, stored as `json` on PostgreSQL and as text on SQLite.
     Json,
     Dec,
 }
