@@ -91,6 +91,30 @@ impl<'de> Visitor<'de> for UnixVisitor {
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(UnixVisitor)
     }
+    /// With serde_json's `arbitrary_precision` (on, so big numbers stay exact), a number reaches
+    /// `deserialize_any` as a one-entry map; `Value` knows how to read it back.
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        match exact_number(map)? {
+            Some(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(secs), _) => from_secs(secs),
+                (None, Some(secs)) => self.visit_f64(secs),
+                (None, None) => Err(de::Error::custom(format!("timestamp {n} out of range"))),
+            },
+            None => Err(de::Error::custom("expected Unix seconds, found an object")),
+        }
+    }
+}
+
+/// The number a map stands for under `arbitrary_precision`, or `None` for a real object.
+fn exact_number<'de, A: de::MapAccess<'de>>(
+    map: A,
+) -> Result<Option<serde_json::Number>, A::Error> {
+    use serde::Deserialize;
+    let value = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+    Ok(match value {
+        serde_json::Value::Number(n) => Some(n),
+        _ => None,
+    })
 }
 
 /// `Option<DateTime<Utc>>` from an ISO-8601 string (event summaries' `first`/`last`).
@@ -188,6 +212,13 @@ impl<'de> Visitor<'de> for IdVisitor {
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(IdVisitor)
+    }
+    /// A numeric id under `arbitrary_precision` (see [`UnixVisitor::visit_map`]): kept digit for digit.
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        match exact_number(map)? {
+            Some(n) => Ok(Some(n.to_string())),
+            None => Err(de::Error::custom("expected an id, found an object")),
+        }
     }
 }
 
@@ -298,5 +329,11 @@ mod tests {
             Some("991267715")
         );
         assert_eq!(t(r#"{"owner":null}"#).owner, None);
+        assert_eq!(
+            t(r#"{"owner":123456789012345678901234567890}"#)
+                .owner
+                .as_deref(),
+            Some("123456789012345678901234567890")
+        );
     }
 }
