@@ -14,6 +14,8 @@ pub struct StreamName(String);
 
 impl StreamName {
     pub const CONTACTS: &'static str = "contacts";
+    /// Users (and leads when the workspace includes them), by contact search.
+    pub const USERS: &'static str = "users";
     pub const COMPANIES: &'static str = "companies";
     pub const EVENTS: &'static str = "events";
     pub const CONVERSATIONS: &'static str = "conversations";
@@ -104,7 +106,16 @@ impl From<String> for StreamName {
 /// The figures of one sync run, as shown in status and kept in `sync_runs`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncRunStats {
+    /// `backfill`, `incremental`, `full`, ...: what the run did.
+    pub kind: Option<String>,
+    /// Records received from Intercom.
+    pub read: i64,
+    /// Records written (inserted or changed).
     pub records: i64,
+    /// Records received that equalled what was stored.
+    pub unchanged: i64,
+    /// Records that could not be converted, by reason.
+    pub skipped: std::collections::BTreeMap<String, i64>,
     pub requests: i64,
     pub retries: i64,
     pub rate_limited: i64,
@@ -112,4 +123,34 @@ pub struct SyncRunStats {
     /// Custom attributes dropped because they shadow a standard attribute.
     pub shadowed_attributes: i64,
     pub pacer_wait_ms: i64,
+    pub duration_ms: i64,
+}
+
+impl SyncRunStats {
+    /// Records skipped, whatever the reason.
+    pub fn skipped_total(&self) -> i64 {
+        self.skipped.values().sum()
+    }
+
+    /// Counts one skipped record under `reason`.
+    pub fn skip(&mut self, reason: impl Into<String>) {
+        *self.skipped.entry(reason.into()).or_default() += 1;
+    }
+
+    /// Adds `other`'s figures to these.
+    pub fn absorb(&mut self, other: &SyncRunStats) {
+        self.read += other.read;
+        self.records += other.records;
+        self.unchanged += other.unchanged;
+        for (reason, count) in &other.skipped {
+            *self.skipped.entry(reason.clone()).or_default() += count;
+        }
+        self.requests += other.requests;
+        self.retries += other.retries;
+        self.rate_limited += other.rate_limited;
+        self.errors += other.errors;
+        self.shadowed_attributes += other.shadowed_attributes;
+        self.pacer_wait_ms += other.pacer_wait_ms;
+        self.duration_ms += other.duration_ms;
+    }
 }

@@ -46,6 +46,33 @@ pub struct NewWorkspace {
     pub access_token: Option<SecretString>,
     pub webhook_secret: Option<SecretString>,
     pub backfill_days: i32,
+    pub include_leads: bool,
+    pub user_tracking: bool,
+    pub primary_source_is_intercom: bool,
+    pub writeback_enabled: bool,
+    /// The Intercom workspace's IANA time zone, from `/me`.
+    pub timezone: Option<String>,
+}
+
+impl NewWorkspace {
+    /// A workspace named `name` with the defaults: US region, 60-day backfill, users only,
+    /// User Tracking off, the host as primary source, writeback off.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            intercom_app_id: None,
+            region: Region::Us,
+            base_url: None,
+            access_token: None,
+            webhook_secret: None,
+            backfill_days: Workspace::DEFAULT_BACKFILL_DAYS,
+            include_leads: false,
+            user_tracking: false,
+            primary_source_is_intercom: false,
+            writeback_enabled: false,
+            timezone: None,
+        }
+    }
 }
 
 /// A connected (or disconnected) workspace, with its secrets decrypted but still wrapped.
@@ -64,13 +91,25 @@ pub struct Workspace {
     pub primary_source_is_intercom: bool,
     pub writeback_enabled: bool,
     pub backfill_days: i32,
+    /// Import leads as well as users.
+    pub include_leads: bool,
     /// The Intercom workspace's time zone (from `/me`); contact search days are in it.
     pub timezone: Option<String>,
     pub connected_at: Option<DateTime<Utc>>,
     pub disconnected_at: Option<DateTime<Utc>>,
+    /// Why the workspace's jobs stopped (a revoked token, ...); `None` while healthy.
+    pub connection_error: Option<String>,
+    pub connection_error_at: Option<DateTime<Utc>>,
 }
 
 impl Workspace {
+    pub const DEFAULT_BACKFILL_DAYS: i32 = 60;
+
+    /// Connected and not stopped by a connection error: its jobs may run.
+    pub fn can_sync(&self) -> bool {
+        self.is_connected() && self.connection_error.is_none()
+    }
+
     pub fn is_connected(&self) -> bool {
         self.connected_at.is_some() && self.disconnected_at.is_none()
     }

@@ -18,14 +18,17 @@ mod reads;
 mod runs;
 pub mod secrets;
 mod sessions;
+mod sync_state;
 mod workspaces;
 
 pub use connect::{Backend, StoreOptions, redact_url};
 pub use cs::CsRecord;
 pub use error::{Result, StoreError};
 pub use ingest::Counts;
+#[cfg(feature = "test-hooks")]
+pub use ingest::IngestFault;
 pub use ingest::{
-    CheckpointUpdate, IngestBatch, IngestFault, IngestPage, IngestQueue, IngestReport, QueueTotals,
+    CheckpointUpdate, ContactMark, IngestBatch, IngestPage, IngestQueue, IngestReport, QueueTotals,
 };
 pub use reads::{
     ContactProfile, FeedEvent, FeedPage, RecordCounts, StoredCompany, StoredContact,
@@ -33,6 +36,7 @@ pub use reads::{
 };
 pub use runs::{RunId, SyncRun};
 pub use secrets::{KeySource, SecretError, SecretKey};
+pub use sync_state::{PendingCompanies, PendingEvents};
 pub use workspaces::WorkspaceSettings;
 
 use connect::Writer;
@@ -53,7 +57,13 @@ struct Inner {
     backend: Backend,
     display_url: String,
     cipher: Option<secrets::Cipher>,
-    fault: Mutex<Option<IngestFault>>,
+    fault: Mutex<Option<ingest::IngestFault>>,
+    /// Held for writing by [`Store::hold_writes`]; every batch takes it for reading first.
+    #[cfg(feature = "test-hooks")]
+    gate: Arc<tokio::sync::RwLock<()>>,
+    /// Batches waiting at the gate with their transaction open.
+    #[cfg(feature = "test-hooks")]
+    held: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl std::fmt::Debug for Store {
@@ -94,6 +104,10 @@ impl Store {
                 display_url: opened.display_url,
                 cipher: None,
                 fault: Mutex::new(None),
+                #[cfg(feature = "test-hooks")]
+                gate: Arc::default(),
+                #[cfg(feature = "test-hooks")]
+                held: Arc::default(),
             }),
         })
     }
@@ -110,6 +124,10 @@ impl Store {
                 display_url: inner.display_url.clone(),
                 cipher: Some(key.cipher()),
                 fault: Mutex::new(None),
+                #[cfg(feature = "test-hooks")]
+                gate: inner.gate.clone(),
+                #[cfg(feature = "test-hooks")]
+                held: inner.held.clone(),
             }),
         }
     }
@@ -219,13 +237,41 @@ impl Store {
 
     /// Makes the next [`Store::write_batch`] fail after the given number of statements, then
     /// clears itself. For tests and failure drills: proves a batch is all-or-nothing.
+    #[cfg(feature = "test-hooks")]
     pub fn inject_ingest_fault(&self, fault: IngestFault) {
         if let Ok(mut slot) = self.inner.fault.lock() {
             *slot = Some(fault);
         }
     }
 
-    fn take_fault(&self) -> Option<IngestFault> {
+    /// Holds every batch just before its commit, transaction open, until the guard is dropped
+    /// (tests: lets pages pile up in an [`IngestQueue`]; proves reads go on during a write).
+    #[cfg(feature = "test-hooks")]
+    pub async fn hold_commits(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+        self.inner.gate.clone().write_owned().await
+    }
+
+    /// Batches waiting, transaction open, behind [`Store::hold_commits`].
+    #[cfg(feature = "test-hooks")]
+    pub fn held_commits(&self) -> usize {
+        self.inner.held.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[cfg(feature = "test-hooks")]
+    async fn pass_gate(&self) -> Option<tokio::sync::OwnedRwLockReadGuard<()>> {
+        use std::sync::atomic::Ordering;
+        self.inner.held.fetch_add(1, Ordering::SeqCst);
+        let guard = self.inner.gate.clone().read_owned().await;
+        self.inner.held.fetch_sub(1, Ordering::SeqCst);
+        Some(guard)
+    }
+
+    #[cfg(not(feature = "test-hooks"))]
+    async fn pass_gate(&self) -> Option<()> {
+        None
+    }
+
+    fn take_fault(&self) -> Option<ingest::IngestFault> {
         self.inner
             .fault
             .lock()

@@ -23,6 +23,8 @@ pub struct StoredContact {
     pub contact: Contact,
     pub first_imported_at: DateTime<Utc>,
     pub last_imported_at: DateTime<Utc>,
+    /// When Intercom first answered 404 for the contact; it stays for history.
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 /// A company as stored, with icsync's bookkeeping.
@@ -164,9 +166,17 @@ impl Store {
         after: Option<i64>,
         limit: u64,
     ) -> Result<FeedPage> {
+        // Events of deleted contacts are left out (their rows stay for history).
+        let deleted = sea_orm::sea_query::Query::select()
+            .column(contact::Column::IntercomId)
+            .from(contact::Entity)
+            .and_where(contact::Column::WorkspaceId.eq(workspace.0))
+            .and_where(contact::Column::DeletedAt.is_not_null())
+            .to_owned();
         let rows = event::Entity::find()
             .filter(event::Column::WorkspaceId.eq(workspace.0))
             .filter(event::Column::Seq.gt(after.unwrap_or(0)))
+            .filter(event::Column::ContactIntercomId.not_in_subquery(deleted))
             .order_by_asc(event::Column::Seq)
             .limit(limit)
             .all(&self.inner.read)
@@ -423,6 +433,7 @@ fn stored_contact(row: contact::Model) -> Result<StoredContact> {
         },
         first_imported_at: row.first_imported_at,
         last_imported_at: row.last_imported_at,
+        deleted_at: row.deleted_at,
     })
 }
 

@@ -44,6 +44,12 @@ impl Store {
             shadowed_attributes: Set(0),
             pacer_wait_ms: Set(0),
             error_message: Set(None),
+            kind: Set(None),
+            records_read: Set(0),
+            records_unchanged: Set(0),
+            records_skipped: Set(0),
+            skipped_reasons: Set(None),
+            duration_ms: Set(0),
             ..Default::default()
         }
         .insert(&self.inner.write)
@@ -76,6 +82,16 @@ impl Store {
         active.shadowed_attributes = Set(stats.shadowed_attributes);
         active.pacer_wait_ms = Set(stats.pacer_wait_ms);
         active.error_message = Set(error_message.map(str::to_owned));
+        active.kind = Set(stats.kind.clone());
+        active.records_read = Set(stats.read);
+        active.records_unchanged = Set(stats.unchanged);
+        active.records_skipped = Set(stats.skipped_total());
+        active.skipped_reasons = Set(if stats.skipped.is_empty() {
+            None
+        } else {
+            serde_json::to_string(&stats.skipped).ok()
+        });
+        active.duration_ms = Set(stats.duration_ms);
         active.update(&self.inner.write).await?;
         Ok(())
     }
@@ -102,6 +118,15 @@ impl Store {
                     started_at: row.started_at,
                     finished_at: row.finished_at,
                     stats: SyncRunStats {
+                        kind: row.kind,
+                        read: row.records_read,
+                        unchanged: row.records_unchanged,
+                        skipped: row
+                            .skipped_reasons
+                            .as_deref()
+                            .and_then(|text| serde_json::from_str(text).ok())
+                            .unwrap_or_default(),
+                        duration_ms: row.duration_ms,
                         records: row.records,
                         requests: row.requests,
                         retries: row.retries,

@@ -21,6 +21,10 @@ pub struct WorkspaceSettings {
     pub backfill_days: Option<i32>,
     pub timezone: Option<String>,
     pub intercom_app_id: Option<String>,
+    pub include_leads: Option<bool>,
+    pub region: Option<Region>,
+    /// `Some(None)` clears the base URL (back to the region's host).
+    pub base_url: Option<Option<String>>,
 }
 
 impl Store {
@@ -36,11 +40,14 @@ impl Store {
             base_url: Set(new.base_url.clone()),
             access_token_enc: Set(access_token_enc),
             webhook_secret_enc: Set(webhook_secret_enc),
-            user_tracking: Set(false),
-            primary_source_is_intercom: Set(false),
-            writeback_enabled: Set(false),
+            user_tracking: Set(new.user_tracking),
+            primary_source_is_intercom: Set(new.primary_source_is_intercom),
+            writeback_enabled: Set(new.writeback_enabled),
             backfill_days: Set(new.backfill_days),
-            timezone: Set(None),
+            include_leads: Set(new.include_leads),
+            timezone: Set(new.timezone.clone()),
+            connection_error: Set(None),
+            connection_error_at: Set(None),
             connected_at: Set(Some(now)),
             disconnected_at: Set(None),
             created_at: Set(now),
@@ -99,6 +106,15 @@ impl Store {
         if let Some(app_id) = &settings.intercom_app_id {
             active.intercom_app_id = Set(Some(app_id.clone()));
         }
+        if let Some(on) = settings.include_leads {
+            active.include_leads = Set(on);
+        }
+        if let Some(region) = settings.region {
+            active.region = Set(region.as_str().to_owned());
+        }
+        if let Some(base_url) = &settings.base_url {
+            active.base_url = Set(base_url.clone());
+        }
         active.updated_at = Set(Utc::now());
         let row = active.update(&self.inner.write).await?;
         self.to_workspace(row)
@@ -114,6 +130,8 @@ impl Store {
         active.access_token_enc = Set(self.encrypt(ACCESS_TOKEN, Some(token))?);
         active.connected_at = Set(Some(Utc::now()));
         active.disconnected_at = Set(None);
+        active.connection_error = Set(None);
+        active.connection_error_at = Set(None);
         active.updated_at = Set(Utc::now());
         let row = active.update(&self.inner.write).await?;
         self.to_workspace(row)
@@ -127,6 +145,32 @@ impl Store {
         active.updated_at = Set(Utc::now());
         let row = active.update(&self.inner.write).await?;
         self.to_workspace(row)
+    }
+
+    /// Records why a workspace's jobs stopped (e.g. Intercom refused its token), or clears it.
+    /// A workspace with a connection error runs no job until it is reconnected.
+    pub async fn set_connection_error(
+        &self,
+        id: WorkspaceId,
+        error: Option<&str>,
+    ) -> Result<Workspace> {
+        let mut active = self.workspace_row(id).await?.into_active_model();
+        active.connection_error = Set(error.map(str::to_owned));
+        active.connection_error_at = Set(error.map(|_| Utc::now()));
+        active.updated_at = Set(Utc::now());
+        let row = active.update(&self.inner.write).await?;
+        self.to_workspace(row)
+    }
+
+    /// The workspace named `name`, if any.
+    pub async fn workspace_by_name(&self, name: &str) -> Result<Option<Workspace>> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        workspace::Entity::find()
+            .filter(workspace::Column::Name.eq(name))
+            .one(&self.inner.read)
+            .await?
+            .map(|row| self.to_workspace(row))
+            .transpose()
     }
 
     async fn workspace_row(&self, id: WorkspaceId) -> Result<workspace::Model> {
@@ -168,9 +212,12 @@ impl Store {
             primary_source_is_intercom: row.primary_source_is_intercom,
             writeback_enabled: row.writeback_enabled,
             backfill_days: row.backfill_days,
+            include_leads: row.include_leads,
             timezone: row.timezone,
             connected_at: row.connected_at,
             disconnected_at: row.disconnected_at,
+            connection_error: row.connection_error,
+            connection_error_at: row.connection_error_at,
         })
     }
 }

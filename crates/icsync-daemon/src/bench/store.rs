@@ -10,9 +10,7 @@
 
 use super::{data, rss};
 use anyhow::Context as _;
-use icsync_domain::{
-    CompanyId, ContactId, NewWorkspace, Region, RunStatus, StreamName, WorkspaceId,
-};
+use icsync_domain::{CompanyId, ContactId, NewWorkspace, RunStatus, StreamName, WorkspaceId};
 use icsync_pgtemp::{Durability, PgCluster};
 use icsync_store::{CheckpointUpdate, IngestPage, IngestQueue, SecretKey, Store};
 use serde::Serialize;
@@ -147,15 +145,7 @@ pub async fn run(args: StoreBenchArgs) -> anyhow::Result<()> {
             .with_secret_key(&SecretKey::generate());
         store.migrate().await?;
         let workspace = store
-            .create_workspace(&NewWorkspace {
-                name: "bench".into(),
-                intercom_app_id: None,
-                region: Region::Us,
-                base_url: None,
-                access_token: None,
-                webhook_secret: None,
-                backfill_days: 60,
-            })
+            .create_workspace(&NewWorkspace::new("bench"))
             .await?
             .id;
         for stream in &args.streams {

@@ -32,6 +32,10 @@ pub struct Model {
     pub content_hash: String,
     pub first_imported_at: DateTimeUtc,
     pub last_imported_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+    pub companies_synced_updated_at: Option<DateTimeUtc>,
+    pub events_synced_updated_at: Option<DateTimeUtc>,
+    pub events_synced_last_seen_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,12 @@ pub struct Model {
     pub shadowed_attributes: i64,
     pub pacer_wait_ms: i64,
     pub error_message: Option<String>,
+    pub kind: Option<String>,
+    pub records_read: i64,
+    pub records_unchanged: i64,
+    pub records_skipped: i64,
+    pub skipped_reasons: Option<String>,
+    pub duration_ms: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,9 @@ pub struct Model {
     pub disconnected_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub include_leads: bool,
+    pub connection_error: Option<String>,
+    pub connection_error_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,7 @@
 //! multi-row `VALUES` on SQLite, `UNNEST` array binds on PostgreSQL. Unchanged records cost a
 //! lookup and no write: the upsert compares content hashes in the statement itself.
 
+mod marks;
 mod postgres;
 mod queue;
 mod sqlite;
@@ -20,6 +21,7 @@ use icsync_domain::{
 };
 use table::Rows;
 
+pub use marks::ContactMark;
 pub use queue::{IngestPage, IngestQueue, QueueTotals};
 
 /// Records to write together, with the checkpoint that follows them.
@@ -29,6 +31,11 @@ pub struct IngestBatch<'a> {
     pub companies: &'a [Company],
     /// Contact-company associations (added; existing ones are kept).
     pub associations: &'a [(ContactId, CompanyId)],
+    /// Contacts whose company list is known in full: these associations are added and any
+    /// other association of the contact is removed (a user who left a company).
+    pub company_sets: &'a [(ContactId, Vec<CompanyId>)],
+    /// Sync markers and deletions, applied after the rows.
+    pub marks: &'a [ContactMark],
     pub events: &'a [Event],
     pub conversations: &'a [Conversation],
     pub parts: &'a [ConversationPart],
@@ -67,6 +74,10 @@ pub struct IngestReport {
     pub events: Counts,
     pub conversations: Counts,
     pub parts: Counts,
+    /// Associations removed because a complete company list no longer named them.
+    pub detached: u64,
+    /// Marks that changed a contact row.
+    pub marked: u64,
     /// SQL statements executed, the checkpoint and locks included.
     pub statements: u64,
 }
@@ -83,7 +94,8 @@ impl IngestReport {
         ]
         .iter()
         .map(|c| c.written)
-        .sum()
+        .sum::<u64>()
+            + self.detached
     }
 }
 
@@ -149,6 +161,7 @@ impl IngestReport {
 pub(crate) struct PreparedBatch {
     tables: Vec<(Rows, Counter, usize)>,
     touched_conversations: Vec<String>,
+    marks: marks::Marks,
     checkpoint: Option<CheckpointUpdate>,
     now: DateTime<Utc>,
 }
@@ -157,6 +170,22 @@ impl PreparedBatch {
     pub(crate) fn new(batch: &IngestBatch<'_>) -> Self {
         let now = Utc::now();
         let (conversations, participants) = tables::conversation_rows(batch.conversations, now);
+        // A contact's newest complete list wins when a group holds several.
+        let mut newest: std::collections::HashMap<&str, usize> = Default::default();
+        for (index, (contact, _)) in batch.company_sets.iter().enumerate() {
+            newest.insert(contact.as_str(), index);
+        }
+        let company_sets: Vec<(ContactId, Vec<CompanyId>)> = batch
+            .company_sets
+            .iter()
+            .enumerate()
+            .filter(|(index, (contact, _))| newest.get(contact.as_str()) == Some(index))
+            .map(|(_, set)| set.clone())
+            .collect();
+        let mut associations = batch.associations.to_vec();
+        for (contact, companies) in &company_sets {
+            associations.extend(companies.iter().map(|c| (contact.clone(), c.clone())));
+        }
         let tables = vec![
             (
                 tables::contact_rows(batch.contacts, now),
@@ -169,9 +198,9 @@ impl PreparedBatch {
                 batch.companies.len(),
             ),
             (
-                tables::association_rows(batch.associations, now),
+                tables::association_rows(&associations, now),
                 Counter::Associations,
-                batch.associations.len(),
+                associations.len(),
             ),
             (
                 conversations,
@@ -200,6 +229,7 @@ impl PreparedBatch {
         Self {
             tables,
             touched_conversations,
+            marks: marks::Marks::new(&company_sets, batch.marks),
             checkpoint: batch.checkpoint.cloned(),
             now,
         }
@@ -228,6 +258,7 @@ impl Store {
         let PreparedBatch {
             tables,
             touched_conversations,
+            marks,
             checkpoint,
             now,
         } = prepared;
@@ -256,10 +287,18 @@ impl Store {
                     statements.tick()?;
                     update_parts_stored(&mut tx, ws, &touched_conversations, "?").await?;
                 }
+                if !marks.is_empty() {
+                    let (detached, marked) =
+                        marks::apply_sqlite(&mut tx, ws, marks, now, &mut statements).await?;
+                    report.detached = detached;
+                    report.marked = marked;
+                    written_total += detached;
+                }
                 if let Some(checkpoint) = &checkpoint {
                     statements.tick()?;
                     upsert_checkpoint_sqlite(&mut tx, ws, checkpoint, written_total, now).await?;
                 }
+                let _gate = self.pass_gate().await;
                 tx.commit().await?;
             }
             Writer::Postgres(pool) => {
@@ -272,7 +311,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 for (rows, counter, received) in tables {
-                    if std::ptr::eq(rows.table, &tables::EVENTS) && !rows.is_empty() {
+                    if rows.table.sequenced && !rows.is_empty() {
                         postgres::lock_event_sequence(&mut tx, ws, &mut statements).await?;
                     }
                     let written = postgres::write(&mut tx, ws, rows, &mut statements).await?;
@@ -282,10 +321,18 @@ impl Store {
                     statements.tick()?;
                     update_parts_stored_pg(&mut tx, ws, touched_conversations).await?;
                 }
+                if !marks.is_empty() {
+                    let (detached, marked) =
+                        marks::apply_postgres(&mut tx, ws, marks, now, &mut statements).await?;
+                    report.detached = detached;
+                    report.marked = marked;
+                    written_total += detached;
+                }
                 if let Some(checkpoint) = &checkpoint {
                     statements.tick()?;
                     upsert_checkpoint_pg(&mut tx, ws, checkpoint, written_total, now).await?;
                 }
+                let _gate = self.pass_gate().await;
                 tx.commit().await?;
             }
         }

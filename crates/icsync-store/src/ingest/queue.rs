@@ -6,7 +6,7 @@
 //! is never what a sync waits for. A crash loses at most the uncommitted group, whose checkpoint
 //! is lost with it, so those pages are fetched again.
 
-use super::{CheckpointUpdate, IngestBatch, IngestReport, PreparedBatch};
+use super::{CheckpointUpdate, ContactMark, IngestBatch, IngestReport, PreparedBatch};
 use crate::Store;
 use crate::error::{Result, StoreError};
 use icsync_domain::{
@@ -21,6 +21,10 @@ pub struct IngestPage {
     pub contacts: Vec<Contact>,
     pub companies: Vec<Company>,
     pub associations: Vec<(ContactId, CompanyId)>,
+    /// See [`IngestBatch::company_sets`].
+    pub company_sets: Vec<(ContactId, Vec<CompanyId>)>,
+    /// See [`IngestBatch::marks`].
+    pub marks: Vec<ContactMark>,
     pub events: Vec<Event>,
     pub conversations: Vec<Conversation>,
     pub parts: Vec<ConversationPart>,
@@ -32,6 +36,8 @@ impl IngestPage {
         self.contacts.len()
             + self.companies.len()
             + self.associations.len()
+            + self.company_sets.len()
+            + self.marks.len()
             + self.events.len()
             + self.conversations.len()
             + self.parts.len()
@@ -41,6 +47,8 @@ impl IngestPage {
         self.contacts.append(&mut next.contacts);
         self.companies.append(&mut next.companies);
         self.associations.append(&mut next.associations);
+        self.company_sets.append(&mut next.company_sets);
+        self.marks.append(&mut next.marks);
         self.events.append(&mut next.events);
         self.conversations.append(&mut next.conversations);
         self.parts.append(&mut next.parts);
@@ -74,6 +82,8 @@ impl QueueTotals {
             sum.received += part.received;
             sum.written += part.written;
         }
+        total.detached += report.detached;
+        total.marked += report.marked;
         total.statements += report.statements;
     }
 }
@@ -156,6 +166,8 @@ async fn write_loop(
             contacts: &group.contacts,
             companies: &group.companies,
             associations: &group.associations,
+            company_sets: &group.company_sets,
+            marks: &group.marks,
             events: &group.events,
             conversations: &group.conversations,
             parts: &group.parts,

@@ -48,6 +48,9 @@ pub(crate) struct Table {
     /// The unique key after `workspace_id`.
     pub key: &'static [&'static str],
     pub on_conflict: OnConflict,
+    /// Rows get a feed sequence number (`events.seq`): on PostgreSQL a workspace's inserts
+    /// into this table are serialised so sequence order is commit order.
+    pub sequenced: bool,
 }
 
 impl Table {
@@ -185,6 +188,7 @@ mod tests {
             compare: &["h"],
             keep: &["first"],
         },
+        sequenced: false,
     };
 
     #[test]

@@ -37,12 +37,15 @@ pub(crate) static CONTACTS: Table = Table {
         ("content_hash", Text),
         ("first_imported_at", Ts),
         ("last_imported_at", Ts),
+        // Not content: a contact read from Intercom exists, so an import clears a deletion.
+        ("deleted_at", Ts),
     ],
     key: &["intercom_id"],
     on_conflict: OnConflict::UpdateIfDistinct {
         compare: &["content_hash"],
         keep: &["first_imported_at"],
     },
+    sequenced: false,
 };
 
 pub(crate) static COMPANIES: Table = Table {
@@ -73,6 +76,7 @@ pub(crate) static COMPANIES: Table = Table {
         compare: &["content_hash"],
         keep: &["first_imported_at"],
     },
+    sequenced: false,
 };
 
 pub(crate) static CONTACT_COMPANIES: Table = Table {
@@ -84,6 +88,7 @@ pub(crate) static CONTACT_COMPANIES: Table = Table {
     ],
     key: &["contact_intercom_id", "company_intercom_id"],
     on_conflict: OnConflict::Ignore,
+    sequenced: false,
 };
 
 pub(crate) static EVENTS: Table = Table {
@@ -98,6 +103,7 @@ pub(crate) static EVENTS: Table = Table {
     ],
     key: &["dedupe_key"],
     on_conflict: OnConflict::Ignore,
+    sequenced: true,
 };
 
 pub(crate) static CONVERSATIONS: Table = Table {
@@ -131,6 +137,7 @@ pub(crate) static CONVERSATIONS: Table = Table {
         compare: &["content_hash"],
         keep: &["first_imported_at"],
     },
+    sequenced: false,
 };
 
 pub(crate) static CONVERSATION_CONTACTS: Table = Table {
@@ -145,6 +152,7 @@ pub(crate) static CONVERSATION_CONTACTS: Table = Table {
         compare: &["position"],
         keep: &[],
     },
+    sequenced: false,
 };
 
 pub(crate) static CONVERSATION_PARTS: Table = Table {
@@ -168,14 +176,26 @@ pub(crate) static CONVERSATION_PARTS: Table = Table {
         compare: &["content_hash"],
         keep: &["imported_at"],
     },
+    sequenced: false,
 };
 
+/// A text cell. PostgreSQL's `text` cannot hold U+0000, which Intercom's JSON may carry:
+/// it becomes U+FFFD on both backends, so they store the same value (JSON cells keep the
+/// `\u0000` escape and so the exact value).
 fn text(value: &Option<String>) -> Cell {
-    Cell::Text(value.clone())
+    Cell::Text(value.as_deref().map(without_nul))
 }
 
 fn string(value: &str) -> Cell {
-    Cell::Text(Some(value.to_owned()))
+    Cell::Text(Some(without_nul(value)))
+}
+
+fn without_nul(value: &str) -> String {
+    if value.contains('\0') {
+        value.replace('\0', "\u{fffd}")
+    } else {
+        value.to_owned()
+    }
 }
 
 fn json(map: &AttributeMap) -> Cell {
@@ -228,7 +248,7 @@ pub(crate) fn contact_rows(contacts: &[Contact], now: DateTime<Utc>) -> Rows {
                 json(&c.custom_attributes),
                 json(&c.other_attributes),
             ],
-            [Cell::Ts(Some(now)), Cell::Ts(Some(now))],
+            [Cell::Ts(Some(now)), Cell::Ts(Some(now)), Cell::Ts(None)],
         );
     }
     rows

@@ -5,8 +5,8 @@ use crate::support::TestDb;
 use chrono::{Duration, Utc};
 use icsync_domain::*;
 use icsync_store::{
-    Backend, CheckpointUpdate, IngestBatch, IngestFault, IngestPage, IngestQueue, SecretKey,
-    StoreError, WorkspaceSettings,
+    Backend, CheckpointUpdate, ContactMark, IngestBatch, IngestFault, IngestPage, IngestQueue,
+    SecretKey, StoreError, WorkspaceSettings,
 };
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -15,13 +15,12 @@ use std::str::FromStr;
 async fn workspace(db: &TestDb) -> WorkspaceId {
     db.store
         .create_workspace(&NewWorkspace {
-            name: "Acme".into(),
             intercom_app_id: Some(format!("app{}", fastrand_suffix())),
             region: Region::Eu,
             base_url: None,
             access_token: Some(SecretString::from("dG9rOnNlY3JldC10b2tlbi0xMjM=")),
             webhook_secret: Some(SecretString::from("whsec-456")),
-            backfill_days: 60,
+            ..NewWorkspace::new(format!("Acme {}", fastrand_suffix()))
         })
         .await
         .expect("create workspace")
@@ -88,6 +87,8 @@ impl World {
             contacts: &self.contacts,
             companies: &self.companies,
             associations: &self.associations,
+            company_sets: &[],
+            marks: &[],
             events: &self.events,
             conversations: &self.conversations,
             parts: &self.parts,
@@ -113,6 +114,8 @@ pub async fn migrations_create_every_table_and_a_second_run_is_a_no_op(db: &Test
 }
 
 pub async fn down_migrations_remove_every_table_and_up_restores_them(db: &TestDb) {
+    let migrations =
+        <icsync_migrations::Migrator as icsync_migrations::MigratorTrait>::migrations().len();
     let ws = workspace(db).await;
     db.store
         .write_batch(ws, world(5).batch(None))
@@ -122,9 +125,9 @@ pub async fn down_migrations_remove_every_table_and_up_restores_them(db: &TestDb
     assert!(db.store.existing_tables().await.unwrap().is_empty());
     assert!(matches!(
         db.store.check_schema().await,
-        Err(StoreError::SchemaOutdated { pending: 6 })
+        Err(StoreError::SchemaOutdated { pending }) if pending == migrations
     ));
-    assert_eq!(db.store.migrate().await.unwrap().applied.len(), 6);
+    assert_eq!(db.store.migrate().await.unwrap().applied.len(), migrations);
     assert_eq!(
         db.store.existing_tables().await.unwrap().len(),
         icsync_migrations::TABLES.len()
@@ -132,8 +135,10 @@ pub async fn down_migrations_remove_every_table_and_up_restores_them(db: &TestDb
 }
 
 pub async fn a_migration_failing_midway_leaves_no_partial_schema(db: &TestDb) {
+    let migrations =
+        <icsync_migrations::Migrator as icsync_migrations::MigratorTrait>::migrations().len();
     db.store.migrate_down(None).await.unwrap();
-    // A stray table where migration 4 of 6 wants to create one makes that migration fail.
+    // A stray table where migration 4 wants to create one makes that migration fail.
     raw_execute(&db.url, "CREATE TABLE conversations (stray INTEGER)").await;
     let err = db.store.migrate().await.unwrap_err();
     assert!(matches!(err, StoreError::Migrate(_)), "{err}");
@@ -145,10 +150,10 @@ pub async fn a_migration_failing_midway_leaves_no_partial_schema(db: &TestDb) {
     );
     assert!(matches!(
         db.store.check_schema().await,
-        Err(StoreError::SchemaOutdated { pending: 6 })
+        Err(StoreError::SchemaOutdated { pending }) if pending == migrations
     ));
     raw_execute(&db.url, "DROP TABLE conversations").await;
-    assert_eq!(db.store.migrate().await.unwrap().applied.len(), 6);
+    assert_eq!(db.store.migrate().await.unwrap().applied.len(), migrations);
 }
 
 async fn raw_execute(url: &str, sql: &'static str) {
@@ -927,6 +932,11 @@ pub async fn sync_runs_record_their_figures(db: &TestDb) {
         errors: 0,
         shadowed_attributes: 3,
         pacer_wait_ms: 250,
+        kind: Some("backfill".into()),
+        read: 1_600,
+        unchanged: 95,
+        skipped: [("no_id".to_owned(), 5)].into_iter().collect(),
+        duration_ms: 1_234,
     };
     db.store
         .finish_run(run, RunStatus::Succeeded, &stats, None)
@@ -1013,6 +1023,18 @@ pub async fn values_of_every_type_round_trip(db: &TestDb) {
     );
 }
 
+/// Waits (bounded, so a broken hook fails instead of hanging) until `n` batches are held at
+/// their commit with the transaction open.
+async fn until_commits_held(db: &TestDb, n: usize) {
+    for _ in 0..6_000 {
+        if db.store.held_commits() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no batch reached its commit within a minute");
+}
+
 pub async fn readers_keep_reading_during_a_large_ingest(db: &TestDb) {
     let ws = workspace(db).await;
     let seed = contacts(0..10);
@@ -1029,6 +1051,8 @@ pub async fn readers_keep_reading_during_a_large_ingest(db: &TestDb) {
     let events: Vec<Event> = (0..5_000)
         .flat_map(|c| (0..6).map(move |n| event(c, n)))
         .collect();
+    // The write runs its statements and then waits, transaction open, at the commit.
+    let hold = db.store.hold_commits().await;
     let writer = {
         let store = db.store.clone();
         tokio::spawn(async move {
@@ -1043,18 +1067,24 @@ pub async fn readers_keep_reading_during_a_large_ingest(db: &TestDb) {
                 .await
         })
     };
-    let mut reads = 0;
-    while !writer.is_finished() || reads < 5 {
-        let profile = db
-            .store
-            .contact_profile(ws, &contact_id(1))
-            .await
-            .expect("read during ingest");
-        assert!(profile.is_some());
-        reads += 1;
-    }
+    until_commits_held(db, 1).await;
+    let read = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        let profile = db.store.contact_profile(ws, &contact_id(1)).await?;
+        let counts = db.store.record_counts(ws).await?;
+        Ok::<_, StoreError>((profile.is_some(), counts.events))
+    })
+    .await
+    .expect("a read must complete while a write transaction is open")
+    .expect("read during ingest");
+    assert_eq!(
+        read,
+        (true, 0),
+        "the open transaction's rows are not visible yet"
+    );
+    drop(hold);
     let report = writer.await.unwrap().unwrap();
     assert_eq!(report.events.written, 30_000);
+    assert_eq!(db.store.record_counts(ws).await.unwrap().events, 30_000);
 }
 
 fn page(range: std::ops::Range<usize>, cursor: usize) -> IngestPage {
@@ -1068,15 +1098,23 @@ fn page(range: std::ops::Range<usize>, cursor: usize) -> IngestPage {
 
 pub async fn a_queue_commits_every_page_with_the_newest_checkpoint(db: &TestDb) {
     let ws = workspace(db).await;
-    let queue = IngestQueue::new(&db.store, ws, 4, 200);
+    // Room for every page, so pushing never waits for the held writer.
+    let queue = IngestQueue::new(&db.store, ws, 32, 200);
+    let hold = db.store.hold_commits().await;
     for n in 0..20 {
         queue.push(page(n * 30..(n + 1) * 30, n)).await.unwrap();
     }
+    // While the first group waits at its commit, the other pages queue up behind it.
+    until_commits_held(db, 1).await;
+    drop(hold);
     let totals = queue.finish().await.unwrap();
     assert_eq!(totals.pages, 20);
+    // A page is 60 rows and a group closes at 200 rows (4 pages). At most three groups can
+    // form before the pushes are done (the held one, one prepared, one waiting to be sent),
+    // the other 17+ pages go four at a time: 20 pages in at most 8 commits, not 20.
     assert!(
-        totals.transactions >= 3 && totals.transactions <= 20,
-        "{totals:?}"
+        totals.transactions <= 8,
+        "pages must be grouped into fewer commits: {totals:?}"
     );
     assert_eq!(
         (totals.report.contacts.written, totals.report.events.written),
@@ -1136,4 +1174,356 @@ pub async fn a_queue_stops_at_a_failed_group_and_keeps_the_last_good_checkpoint(
         "resume after the last committed page"
     );
     assert_eq!(db.store.record_counts(ws).await.unwrap().contacts, 30);
+}
+
+async fn company_ids_of(db: &TestDb, ws: WorkspaceId, contact: usize) -> Vec<String> {
+    let profile = db
+        .store
+        .contact_profile(ws, &contact_id(contact))
+        .await
+        .unwrap()
+        .expect("stored contact");
+    let mut ids: Vec<String> = profile
+        .companies
+        .iter()
+        .map(|c| c.company.id.as_str().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+pub async fn a_complete_company_list_detaches_the_companies_a_contact_left(db: &TestDb) {
+    let ws = workspace(db).await;
+    let people = contacts(0..3);
+    let firms: Vec<Company> = (0..4).map(company).collect();
+    let set = |contact: usize, firms: &[usize]| {
+        (
+            contact_id(contact),
+            firms.iter().map(|n| company(*n).id).collect::<Vec<_>>(),
+        )
+    };
+    let first = [set(0, &[0, 1]), set(1, &[1, 2]), set(2, &[3])];
+    let report = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &people,
+                companies: &firms,
+                company_sets: &first,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.associations.written, report.detached), (5, 0));
+    // Contact 0 moved from company 0 to company 2; contact 2 left every company; contact 1's
+    // list is not known in full this time (only an addition), so it keeps what it had.
+    let second = [set(0, &[1, 2]), set(2, &[])];
+    let added = [(contact_id(1), company(3).id)];
+    let report = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                company_sets: &second,
+                associations: &added,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.associations.written, report.detached), (2, 2));
+    assert_eq!(
+        company_ids_of(db, ws, 0).await,
+        vec![
+            company(1).id.as_str().to_owned(),
+            company(2).id.as_str().to_owned()
+        ]
+    );
+    assert_eq!(company_ids_of(db, ws, 1).await.len(), 3);
+    assert!(company_ids_of(db, ws, 2).await.is_empty());
+    // The same lists again change nothing.
+    let again = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                company_sets: &second,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.written(), 0, "{again:?}");
+    // A group of pages naming one contact twice keeps the newest list.
+    let newest = [set(0, &[0]), set(0, &[3])];
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                company_sets: &newest,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        company_ids_of(db, ws, 0).await,
+        vec![company(3).id.as_str().to_owned()]
+    );
+}
+
+pub async fn markers_say_which_contacts_need_companies_and_events(db: &TestDb) {
+    let ws = workspace(db).await;
+    let people = contacts(0..5);
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &people,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.count_contacts_pending_companies(ws).await.unwrap(),
+        5
+    );
+    assert_eq!(db.store.count_contacts_pending_events(ws).await.unwrap(), 5);
+    let page = db.store.contacts_pending_events(ws, None, 2).await.unwrap();
+    assert_eq!(page.len(), 2);
+    assert!(
+        page.iter()
+            .all(|p| !p.ever_synced && p.newest_event_at.is_none())
+    );
+    let rest = db
+        .store
+        .contacts_pending_events(ws, Some(&page[1].contact), 10)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 3, "paging by id after the last one");
+    // Contact 0's events and companies are synced; contact 1's mark is stale (its updated_at
+    // is not the one the mark names) and must not apply.
+    let events = [event(0, 0), event(0, 1)];
+    let marks = [
+        ContactMark::EventsSynced {
+            contact: contact_id(0),
+            updated_at: people[0].updated_at,
+            last_seen_at: people[0].last_seen_at,
+        },
+        ContactMark::EventsSynced {
+            contact: contact_id(1),
+            updated_at: Some(t(-1)),
+            last_seen_at: people[1].last_seen_at,
+        },
+        ContactMark::CompaniesSynced {
+            contact: contact_id(0),
+            updated_at: people[0].updated_at,
+        },
+    ];
+    let report = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                events: &events,
+                marks: &marks,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.marked, 2);
+    assert_eq!(db.store.count_contacts_pending_events(ws).await.unwrap(), 4);
+    assert_eq!(
+        db.store.count_contacts_pending_companies(ws).await.unwrap(),
+        4
+    );
+    // Contact 0 is seen again: its events are pending, and listing can stop at the newest.
+    let mut seen = people[0].clone();
+    seen.last_seen_at = Some(t(9_999));
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: std::slice::from_ref(&seen),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let pending = db.store.contacts_pending_events(ws, None, 1).await.unwrap();
+    assert_eq!(pending[0].contact, contact_id(0));
+    assert!(pending[0].ever_synced);
+    assert_eq!(pending[0].newest_event_at, Some(events[1].occurred_at));
+    assert_eq!(
+        db.store.count_contacts_pending_companies(ws).await.unwrap(),
+        4,
+        "last_seen_at alone does not change companies"
+    );
+    // After a full company enumeration, every contact imported before it is synced.
+    let report = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                marks: &[ContactMark::CompaniesSyncedUpTo {
+                    imported_by: Utc::now(),
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.marked, 4);
+    assert_eq!(
+        db.store.count_contacts_pending_companies(ws).await.unwrap(),
+        0
+    );
+}
+
+pub async fn deleted_contacts_leave_the_feed_and_come_back_when_seen_again(db: &TestDb) {
+    let ws = workspace(db).await;
+    let people = contacts(0..3);
+    let events: Vec<Event> = (0..3).map(|c| event(c, 0)).collect();
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &people,
+                events: &events,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let marks = [ContactMark::Deleted {
+        contact: contact_id(1),
+    }];
+    let report = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                marks: &marks,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.marked, 1);
+    let feed = db.store.event_feed(ws, None, 100).await.unwrap();
+    assert_eq!(
+        feed.events.len(),
+        2,
+        "the deleted contact's events leave the feed"
+    );
+    assert_eq!(
+        db.store.deleted_contact_ids(ws).await.unwrap(),
+        vec![contact_id(1)]
+    );
+    assert_eq!(db.store.count_contacts_pending_events(ws).await.unwrap(), 2);
+    let profile = db
+        .store
+        .contact_profile(ws, &contact_id(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(profile.contact.deleted_at.is_some(), "kept for history");
+    // Marking again changes nothing; importing the same contact again revives it.
+    let again = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                marks: &marks,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.marked, 0);
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &people[1..2],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(db.store.deleted_contact_ids(ws).await.unwrap().is_empty());
+    assert_eq!(
+        db.store
+            .event_feed(ws, None, 100)
+            .await
+            .unwrap()
+            .events
+            .len(),
+        3
+    );
+}
+
+pub async fn huge_numbers_and_control_characters_are_kept(db: &TestDb) {
+    let ws = workspace(db).await;
+    let mut odd = contact(1);
+    odd.name = Some("nul\u{0}bell\u{7}esc\u{1b} 🦀".into());
+    let serde_json::Value::Object(custom) = serde_json::from_str::<serde_json::Value>(
+        r#"{"big": 123456789012345678901234567890, "neg": -98765432109876543210987, "precise": 0.1000000000000000055511151231257827, "text": "tab\tnul\u0000"}"#,
+    )
+    .unwrap() else {
+        unreachable!()
+    };
+    odd.custom_attributes = custom.clone();
+    let mut spiky = event(1, 0);
+    spiky.metadata = custom.clone();
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: std::slice::from_ref(&odd),
+                events: std::slice::from_ref(&spiky),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let stored = db
+        .store
+        .contact_profile(ws, &odd.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&stored.contact.contact.custom_attributes).unwrap(),
+        serde_json::to_string(&custom).unwrap(),
+        "custom attributes come back digit for digit"
+    );
+    assert_eq!(
+        stored.contact.contact.name.as_deref(),
+        Some("nul\u{fffd}bell\u{7}esc\u{1b} 🦀"),
+        "U+0000 cannot live in a text column: it becomes U+FFFD on every backend"
+    );
+    let feed = db.store.event_feed(ws, None, 10).await.unwrap();
+    assert_eq!(
+        serde_json::to_string(&feed.events[0].event.metadata).unwrap(),
+        serde_json::to_string(&custom).unwrap()
+    );
+    // Writing the same again is a no-op: the digest is stable.
+    let again = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: std::slice::from_ref(&odd),
+                events: std::slice::from_ref(&spiky),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.written(), 0);
 }

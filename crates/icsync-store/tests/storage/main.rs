@@ -53,4 +53,8 @@ storage_suite!(
     readers_keep_reading_during_a_large_ingest,
     a_queue_commits_every_page_with_the_newest_checkpoint,
     a_queue_stops_at_a_failed_group_and_keeps_the_last_good_checkpoint,
+    a_complete_company_list_detaches_the_companies_a_contact_left,
+    markers_say_which_contacts_need_companies_and_events,
+    deleted_contacts_leave_the_feed_and_come_back_when_seen_again,
+    huge_numbers_and_control_characters_are_kept,
 );

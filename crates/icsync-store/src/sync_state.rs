@@ -1,0 +1,255 @@
+//! What the inbound streams ask the store between pages: which contacts still need their
+//! companies or events fetched (their markers lag their `updated_at`/`last_seen_at`), which
+//! companies are referenced, which contacts exist. Markers are set with
+//! [`crate::ContactMark`] in the page that did the work.
+
+use crate::Store;
+use crate::entities::{contact, contact_company, event};
+use crate::error::Result;
+use chrono::{DateTime, Utc};
+use icsync_domain::{CompanyId, ContactId, WorkspaceId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::HashSet;
+
+/// A contact whose companies must be fetched, with the `updated_at` to mark them synced at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCompanies {
+    pub contact: ContactId,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A contact whose events must be listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEvents {
+    pub contact: ContactId,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    /// The newest event stored for the contact: listing (newest first) can stop before it.
+    pub newest_event_at: Option<DateTime<Utc>>,
+    /// Whether the contact's events were ever listed.
+    pub ever_synced: bool,
+}
+
+const COMPANIES_PENDING: &str = "companies_synced_updated_at IS DISTINCT FROM updated_at";
+const EVENTS_PENDING: &str = "(events_synced_updated_at IS DISTINCT FROM updated_at OR \
+     events_synced_last_seen_at IS DISTINCT FROM last_seen_at)";
+
+impl Store {
+    /// Contacts (not deleted) whose companies changed since last fetched, by Intercom id after
+    /// `after`, at most `limit`.
+    pub async fn contacts_pending_companies(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<&ContactId>,
+        limit: u64,
+    ) -> Result<Vec<PendingCompanies>> {
+        let mut query = contact::Entity::find()
+            .select_only()
+            .column(contact::Column::IntercomId)
+            .column(contact::Column::UpdatedAt)
+            .filter(contact::Column::WorkspaceId.eq(workspace.0))
+            .filter(contact::Column::DeletedAt.is_null())
+            .filter(Expr::cust(COMPANIES_PENDING));
+        if let Some(after) = after {
+            query = query.filter(contact::Column::IntercomId.gt(after.as_str()));
+        }
+        let rows: Vec<(String, Option<DateTime<Utc>>)> = query
+            .order_by_asc(contact::Column::IntercomId)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.inner.read)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, updated_at)| PendingCompanies {
+                contact: ContactId::new(id),
+                updated_at,
+            })
+            .collect())
+    }
+
+    /// How many contacts have companies to fetch.
+    pub async fn count_contacts_pending_companies(&self, workspace: WorkspaceId) -> Result<u64> {
+        Ok(contact::Entity::find()
+            .filter(contact::Column::WorkspaceId.eq(workspace.0))
+            .filter(contact::Column::DeletedAt.is_null())
+            .filter(Expr::cust(COMPANIES_PENDING))
+            .count(&self.inner.read)
+            .await?)
+    }
+
+    /// The distinct companies associated with `contacts`.
+    pub async fn companies_of_contacts(
+        &self,
+        workspace: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<Vec<CompanyId>> {
+        let mut companies = Vec::new();
+        for chunk in contacts.chunks(500) {
+            let ids: Vec<String> = contact_company::Entity::find()
+                .select_only()
+                .column(contact_company::Column::CompanyIntercomId)
+                .distinct()
+                .filter(contact_company::Column::WorkspaceId.eq(workspace.0))
+                .filter(
+                    contact_company::Column::ContactIntercomId
+                        .is_in(chunk.iter().map(|c| c.as_str().to_owned())),
+                )
+                .into_tuple()
+                .all(&self.inner.read)
+                .await?;
+            companies.extend(ids);
+        }
+        companies.sort();
+        companies.dedup();
+        Ok(companies.into_iter().map(CompanyId::new).collect())
+    }
+
+    /// Every company some stored contact is associated with.
+    pub async fn referenced_companies(&self, workspace: WorkspaceId) -> Result<HashSet<String>> {
+        let ids: Vec<String> = contact_company::Entity::find()
+            .select_only()
+            .column(contact_company::Column::CompanyIntercomId)
+            .distinct()
+            .filter(contact_company::Column::WorkspaceId.eq(workspace.0))
+            .into_tuple()
+            .all(&self.inner.read)
+            .await?;
+        Ok(ids.into_iter().collect())
+    }
+
+    /// Contacts (not deleted) whose events must be listed because their `updated_at` or
+    /// `last_seen_at` moved since, by Intercom id after `after`, at most `limit`.
+    pub async fn contacts_pending_events(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<&ContactId>,
+        limit: u64,
+    ) -> Result<Vec<PendingEvents>> {
+        let mut query = contact::Entity::find()
+            .select_only()
+            .column(contact::Column::IntercomId)
+            .column(contact::Column::UpdatedAt)
+            .column(contact::Column::LastSeenAt)
+            .column(contact::Column::EventsSyncedUpdatedAt)
+            .column(contact::Column::EventsSyncedLastSeenAt)
+            .filter(contact::Column::WorkspaceId.eq(workspace.0))
+            .filter(contact::Column::DeletedAt.is_null())
+            .filter(Expr::cust(EVENTS_PENDING));
+        if let Some(after) = after {
+            query = query.filter(contact::Column::IntercomId.gt(after.as_str()));
+        }
+        type Row = (
+            String,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        );
+        let rows: Vec<Row> = query
+            .order_by_asc(contact::Column::IntercomId)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.inner.read)
+            .await?;
+        let mut pending = Vec::with_capacity(rows.len());
+        for (id, updated_at, last_seen_at, synced_updated, synced_seen) in rows {
+            let ever_synced = synced_updated.is_some() || synced_seen.is_some();
+            let newest_event_at = if ever_synced {
+                self.newest_event_at(workspace, &id).await?
+            } else {
+                None
+            };
+            pending.push(PendingEvents {
+                contact: ContactId::new(id),
+                updated_at,
+                last_seen_at,
+                newest_event_at,
+                ever_synced,
+            });
+        }
+        Ok(pending)
+    }
+
+    /// How many contacts have events to list.
+    pub async fn count_contacts_pending_events(&self, workspace: WorkspaceId) -> Result<u64> {
+        Ok(contact::Entity::find()
+            .filter(contact::Column::WorkspaceId.eq(workspace.0))
+            .filter(contact::Column::DeletedAt.is_null())
+            .filter(Expr::cust(EVENTS_PENDING))
+            .count(&self.inner.read)
+            .await?)
+    }
+
+    async fn newest_event_at(
+        &self,
+        workspace: WorkspaceId,
+        contact: &str,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let newest: Option<DateTime<Utc>> = event::Entity::find()
+            .select_only()
+            .column(event::Column::OccurredAt)
+            .filter(event::Column::WorkspaceId.eq(workspace.0))
+            .filter(event::Column::ContactIntercomId.eq(contact))
+            .order_by_desc(event::Column::OccurredAt)
+            .limit(1)
+            .into_tuple()
+            .one(&self.inner.read)
+            .await?;
+        Ok(newest)
+    }
+
+    /// Stored contacts not marked deleted, by Intercom id after `after`, at most `limit`.
+    pub async fn live_contact_ids(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<&ContactId>,
+        limit: u64,
+    ) -> Result<Vec<ContactId>> {
+        let mut query = contact::Entity::find()
+            .select_only()
+            .column(contact::Column::IntercomId)
+            .filter(contact::Column::WorkspaceId.eq(workspace.0))
+            .filter(contact::Column::DeletedAt.is_null());
+        if let Some(after) = after {
+            query = query.filter(contact::Column::IntercomId.gt(after.as_str()));
+        }
+        let ids: Vec<String> = query
+            .order_by_asc(contact::Column::IntercomId)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.inner.read)
+            .await?;
+        Ok(ids.into_iter().map(ContactId::new).collect())
+    }
+
+    /// Contacts Intercom answered 404 for.
+    pub async fn deleted_contact_ids(&self, workspace: WorkspaceId) -> Result<Vec<ContactId>> {
+        let ids: Vec<String> = contact::Entity::find()
+            .select_only()
+            .column(contact::Column::IntercomId)
+            .filter(contact::Column::WorkspaceId.eq(workspace.0))
+            .filter(contact::Column::DeletedAt.is_not_null())
+            .order_by_asc(contact::Column::IntercomId)
+            .into_tuple()
+            .all(&self.inner.read)
+            .await?;
+        Ok(ids.into_iter().map(ContactId::new).collect())
+    }
+
+    /// Forgets a stream's checkpoint, so its next run starts over (a new backfill).
+    pub async fn reset_checkpoint(
+        &self,
+        workspace: WorkspaceId,
+        stream: &icsync_domain::StreamName,
+    ) -> Result<()> {
+        use crate::entities::sync_checkpoint;
+        sync_checkpoint::Entity::delete_many()
+            .filter(sync_checkpoint::Column::WorkspaceId.eq(workspace.0))
+            .filter(sync_checkpoint::Column::Stream.eq(stream.as_str()))
+            .exec(&self.inner.write)
+            .await?;
+        Ok(())
+    }
+}
