@@ -68,6 +68,8 @@ pub struct Page<T> {
     /// Scroll only: the scroll was restarted before this page, so companies yielded earlier may come again
     /// (consumers upsert; see [`crate::resources::ScrollOptions::dedupe`]).
     pub restarted: bool,
+    /// Items of this page that could not be decoded, with their id and the reason (the rest are in `items`).
+    pub rejected: Vec<crate::models::RejectedItem>,
 }
 
 impl<T> Page<T> {
@@ -83,7 +85,19 @@ impl<T> Page<T> {
             next,
             total_count,
             restarted: false,
+            rejected: Vec::new(),
         }
+    }
+
+    pub(crate) fn from_items(
+        items: crate::models::Items<T>,
+        cursor: Cursor,
+        next: Cursor,
+        total_count: Option<u64>,
+    ) -> Page<T> {
+        let mut page = Page::new(items.ok, cursor, next, total_count);
+        page.rejected = items.rejected;
+        page
     }
 }
 

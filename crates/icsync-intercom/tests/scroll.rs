@@ -271,3 +271,68 @@ async fn resuming_a_scroll_starts_over_and_done_yields_nothing() {
         Some(Err(icsync_intercom::Error::InvalidCursor(_)))
     ));
 }
+
+#[tokio::test]
+async fn a_gateway_error_mid_scroll_asks_again_with_the_same_param_instead_of_restarting() {
+    let server = MockServer::start().await;
+    mount_first(&server, page(&["a", "b"], "p1"), 1).await;
+    // p1 fails twice with 503 (never reached the scroll), then answers.
+    Mock::given(method("GET"))
+        .and(path("/companies/scroll"))
+        .and(query_param("scroll_param", "p1"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_json(error_body("service_unavailable", "Service Unavailable")),
+        )
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    mount_param(&server, "p1", page(&["c"], "p2")).await;
+    mount_param(&server, "p2", page(&[], "p3")).await;
+    let client = client(&server);
+    let pages: Vec<_> = client
+        .companies()
+        .scroll(quick())
+        .try_collect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ids(&pages), vec!["a", "b", "c"]);
+    assert!(pages.iter().all(|p| !p.restarted), "no restart");
+    let firsts = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.query().is_none_or(|q| !q.contains("scroll_param")))
+        .count();
+    assert_eq!(firsts, 1, "one scroll, never reopened");
+}
+
+#[tokio::test]
+async fn restarts_that_make_progress_do_not_use_up_the_budget() {
+    // Every scroll breaks after one new company; with a budget of two restarts in a row, the
+    // stream still reaches the end because each restart brings something new.
+    let server = MockServer::start().await;
+    let letters = ["a", "b", "c", "d", "e"];
+    for (n, _) in letters.iter().enumerate() {
+        let seen: Vec<&str> = letters[..=n].to_vec();
+        let param = format!("s{n}");
+        mount_first(&server, page(&seen, &param), 1).await;
+        if n + 1 < letters.len() {
+            mount_param(&server, &param, ResponseTemplate::new(404)).await;
+        } else {
+            mount_param(&server, &param, page(&[], "end")).await;
+        }
+    }
+    let options = ScrollOptions {
+        max_restarts: 2,
+        ..quick()
+    };
+    let pages: Vec<_> = client(&server)
+        .companies()
+        .scroll(options)
+        .try_collect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ids(&pages), letters.to_vec());
+}

@@ -10,6 +10,7 @@ mod contact;
 mod conversation;
 mod data_attribute;
 mod event;
+mod items;
 mod tag;
 
 pub use admin::{Admin, AdminList, App};
@@ -23,4 +24,5 @@ pub use conversation::{
 };
 pub use data_attribute::{DataAttribute, DataAttributeCreate, DataAttributeModel, DataType};
 pub use event::{DataEvent, EventSummaries, EventSummary};
+pub use items::{Items, RejectedItem};
 pub use tag::Tag;

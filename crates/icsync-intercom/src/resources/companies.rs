@@ -95,7 +95,21 @@ impl Companies {
                 let company = if value.get("data").is_some() {
                     let list: ListWire<Company> =
                         crate::decode::decode("company list", value.to_string().as_bytes())?;
-                    list.data.into_iter().next()
+                    let mut rejected = list.data.rejected;
+                    match list.data.ok.into_iter().next() {
+                        Some(company) => Some(company),
+                        None if !rejected.is_empty() => {
+                            let bad = rejected.remove(0);
+                            return Err(Error::Decode {
+                                what: "company list",
+                                field: "data[0]".to_owned(),
+                                message: bad.reason,
+                                snippet: String::new(),
+                                malformed: false,
+                            });
+                        }
+                        None => None,
+                    }
                 } else {
                     Some(crate::decode::decode(
                         "company",

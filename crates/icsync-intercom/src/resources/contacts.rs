@@ -196,7 +196,7 @@ impl Contacts {
             .transport
             .json(&call, self.client.priority)
             .await?;
-        Ok(list.data)
+        Ok(list.data.into_vec())
     }
 }
 
@@ -251,13 +251,8 @@ where
 #[derive(Debug, serde::Deserialize)]
 #[serde(bound(deserialize = "T: serde::de::DeserializeOwned"))]
 struct SearchWire<T> {
-    #[serde(
-        default = "Vec::new",
-        deserialize_with = "crate::serde_util::null_default",
-        alias = "data",
-        alias = "conversations"
-    )]
-    items: Vec<T>,
+    #[serde(default, alias = "data", alias = "conversations")]
+    items: crate::models::Items<T>,
     #[serde(default)]
     total_count: Option<u64>,
     #[serde(default)]

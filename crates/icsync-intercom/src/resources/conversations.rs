@@ -21,12 +21,8 @@ pub struct Conversations {
 
 #[derive(Debug, Deserialize)]
 struct ConversationListWire {
-    #[serde(
-        default,
-        deserialize_with = "crate::serde_util::null_default",
-        alias = "data"
-    )]
-    conversations: Vec<Conversation>,
+    #[serde(default, alias = "data")]
+    conversations: crate::models::Items<Conversation>,
     #[serde(default)]
     total_count: Option<u64>,
     #[serde(default)]

@@ -34,7 +34,7 @@ impl DataAttributes {
             .transport
             .json(&call, self.client.priority)
             .await?;
-        Ok(list.data)
+        Ok(list.data.into_vec())
     }
 
     /// `POST /data_attributes`. A repeat (after a lost answer) or a concurrent create answers 400 "You already

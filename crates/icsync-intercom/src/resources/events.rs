@@ -38,8 +38,8 @@ pub struct Events {
 
 #[derive(Debug, Deserialize)]
 struct EventListWire {
-    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
-    events: Vec<DataEvent>,
+    #[serde(default)]
+    events: crate::models::Items<DataEvent>,
     #[serde(default)]
     pages: Option<Pages>,
 }
@@ -75,12 +75,12 @@ impl Events {
                 };
                 let list: EventListWire = client.transport.json(&call, client.priority).await?;
                 let next = match list.pages.as_ref().and_then(Pages::next_url) {
-                    Some(url) if !list.events.is_empty() => Cursor::NextUrl {
+                    Some(url) if list.events.sent() > 0 => Cursor::NextUrl {
                         path: path_and_query(&url)?,
                     },
                     _ => Cursor::Done,
                 };
-                Ok(Page::new(list.events, cursor, next, None))
+                Ok(Page::from_items(list.events, cursor, next, None))
             }
         })
     }

@@ -20,7 +20,7 @@ pub use tags::Tags;
 
 use serde::Deserialize;
 
-use crate::models::Pages;
+use crate::models::{Items, Pages};
 use crate::page::{Cursor, Page};
 
 /// The outcome of a create that must never produce a duplicate.
@@ -51,12 +51,8 @@ impl<T> Created<T> {
 #[derive(Debug, Deserialize)]
 #[serde(bound(deserialize = "T: serde::de::DeserializeOwned"))]
 pub(crate) struct ListWire<T> {
-    #[serde(
-        default = "Vec::new",
-        deserialize_with = "crate::serde_util::null_default",
-        alias = "companies"
-    )]
-    pub data: Vec<T>,
+    #[serde(default, alias = "companies")]
+    pub data: Items<T>,
     #[serde(default)]
     pub total_count: Option<u64>,
     #[serde(default)]
@@ -65,16 +61,16 @@ pub(crate) struct ListWire<T> {
 
 /// A page of a `starting_after` list: the next cursor is `pages.next.starting_after`.
 pub(crate) fn cursor_page<T>(
-    items: Vec<T>,
+    items: Items<T>,
     cursor: Cursor,
     pages: Option<&Pages>,
     total_count: Option<u64>,
 ) -> Page<T> {
     let next = match pages.and_then(Pages::next_starting_after) {
-        Some(starting_after) if !items.is_empty() => Cursor::StartingAfter { starting_after },
+        Some(starting_after) if items.sent() > 0 => Cursor::StartingAfter { starting_after },
         _ => Cursor::Done,
     };
-    Page::new(items, cursor, next, total_count)
+    Page::from_items(items, cursor, next, total_count)
 }
 
 /// The page number a page-number cursor asks for.
@@ -88,13 +84,13 @@ pub(crate) fn page_number(cursor: &Cursor) -> Option<u32> {
 
 /// A page of a page-number list: done at `total_pages` (or on an empty page).
 pub(crate) fn numbered_page<T>(
-    items: Vec<T>,
+    items: Items<T>,
     cursor: Cursor,
     page: u32,
     pages: Option<&Pages>,
     total_count: Option<u64>,
 ) -> Page<T> {
-    let more = !items.is_empty()
+    let more = items.sent() > 0
         && match pages {
             Some(Pages {
                 total_pages: Some(total),
@@ -108,7 +104,7 @@ pub(crate) fn numbered_page<T>(
     } else {
         Cursor::Done
     };
-    Page::new(items, cursor, next, total_count)
+    Page::from_items(items, cursor, next, total_count)
 }
 
 /// Percent-encodes one path segment (ids are normally safe; this keeps odd ones from changing the path).

@@ -4,6 +4,9 @@
 //!
 //! A restart starts from the first company again, so companies yielded before it come again: consumers
 //! upsert, and [`ScrollOptions::dedupe`] (on by default) drops companies already yielded by this stream.
+//! Restarts are costly (the broken scroll may hold the workspace's one slot until it expires), so a
+//! gateway answer that cannot have moved the scroll (502, 503, 504) is retried with the same param, and
+//! the restart budget counts only restarts in a row without a new company in between.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -23,8 +26,10 @@ use crate::transport::{Call, Kind, Repeat};
 pub struct ScrollOptions {
     /// Drop companies this stream already yielded (after a restart). Costs one id per company in memory.
     pub dedupe: bool,
-    /// Restarts allowed before the stream gives up with the last error.
+    /// Restarts in a row (without a new company in between) allowed before the stream gives up.
     pub max_restarts: u32,
+    /// Retries of one page with the same param after a 502/503/504, before restarting instead.
+    pub max_page_retries: u32,
     /// How long to wait in total for another open scroll to expire (Intercom: one minute idle).
     pub scroll_exists_wait: Duration,
     /// Pause between two tries while another scroll is open.
@@ -36,6 +41,7 @@ impl Default for ScrollOptions {
         ScrollOptions {
             dedupe: true,
             max_restarts: 5,
+            max_page_retries: 6,
             scroll_exists_wait: Duration::from_secs(90),
             scroll_exists_poll: Duration::from_secs(10),
         }
@@ -44,8 +50,8 @@ impl Default for ScrollOptions {
 
 #[derive(Debug, Deserialize)]
 struct ScrollWire {
-    #[serde(default, deserialize_with = "crate::serde_util::null_default")]
-    data: Vec<Company>,
+    #[serde(default)]
+    data: crate::models::Items<Company>,
     #[serde(default)]
     scroll_param: Option<String>,
 }
@@ -56,6 +62,7 @@ struct ScrollState {
     gate: Option<OwnedMutexGuard<()>>,
     param: Option<String>,
     restarts: u32,
+    page_retries: u32,
     restarted: bool,
     seen: HashSet<String>,
     finished: bool,
@@ -63,6 +70,8 @@ struct ScrollState {
 
 /// What to do after a failed scroll request.
 enum Recovery {
+    /// The answer cannot have moved the scroll: ask again with the same param.
+    RetrySamePage,
     Restart,
     WaitForOtherScroll,
     GiveUp,
@@ -75,6 +84,11 @@ fn recovery(err: &Error, mid_scroll: bool) -> Recovery {
         return Recovery::WaitForOtherScroll;
     }
     match err {
+        // A gateway or overload answer never reached the scroll (Intercom's own scroll failure is
+        // a 500 that says to restart).
+        Error::Api { status, .. } if mid_scroll && matches!(status, 502..=504) => {
+            Recovery::RetrySamePage
+        }
         Error::NotFound { .. } if mid_scroll => Recovery::Restart,
         Error::Api { status, .. } if *status >= 500 && mid_scroll => Recovery::Restart,
         Error::Timeout { .. }
@@ -93,6 +107,7 @@ pub(crate) fn scroll(client: IntercomClient, options: ScrollOptions) -> PageStre
         gate: None,
         param: None,
         restarts: 0,
+        page_retries: 0,
         restarted: false,
         seen: HashSet::new(),
         finished: false,
@@ -136,7 +151,16 @@ async fn next_page(state: &mut ScrollState) -> Result<Page<Company>, Error> {
         };
         let label = &state.client.transport.label;
         match recovery(&err, mid_scroll) {
-            Recovery::Restart if state.restarts < state.options.max_restarts => {
+            Recovery::RetrySamePage if state.page_retries < state.options.max_page_retries => {
+                state.page_retries += 1;
+                let pause = state.client.transport.retry.backoff(state.page_retries);
+                tracing::debug!(workspace = %label, attempt = state.page_retries, error = %err, "company scroll page failed before reaching the scroll, asking again");
+                tokio::time::sleep(pause).await;
+            }
+            Recovery::Restart | Recovery::RetrySamePage
+                if state.restarts < state.options.max_restarts =>
+            {
+                state.page_retries = 0;
                 state.restarts += 1;
                 state.restarted = true;
                 state.param = None;
@@ -165,7 +189,8 @@ fn into_page(state: &mut ScrollState, wire: ScrollWire) -> Page<Company> {
         Cursor::ScrollRestart
     };
     let restarted = std::mem::take(&mut state.restarted);
-    if wire.data.is_empty() {
+    state.page_retries = 0;
+    if wire.data.sent() == 0 {
         state.finished = true;
         state.param = None;
         let mut page = Page::new(Vec::new(), cursor, Cursor::Done, None);
@@ -177,14 +202,20 @@ fn into_page(state: &mut ScrollState, wire: ScrollWire) -> Page<Company> {
         // No param to continue with: Intercom ended the scroll with this page.
         state.finished = true;
     }
+    let rejected = wire.data.rejected;
     let items = if state.options.dedupe {
         wire.data
+            .ok
             .into_iter()
             .filter(|c| state.seen.insert(c.id.clone()))
             .collect()
     } else {
-        wire.data
+        wire.data.ok
     };
+    if !items.is_empty() {
+        // Progress since the last restart: the budget is for restarts that get nowhere.
+        state.restarts = 0;
+    }
     let next = if state.finished {
         Cursor::Done
     } else {
@@ -192,5 +223,6 @@ fn into_page(state: &mut ScrollState, wire: ScrollWire) -> Page<Company> {
     };
     let mut page = Page::new(items, cursor, next, None);
     page.restarted = restarted;
+    page.rejected = rejected;
     page
 }

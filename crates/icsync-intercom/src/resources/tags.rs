@@ -25,6 +25,6 @@ impl Tags {
             .transport
             .json(&call, self.client.priority)
             .await?;
-        Ok(list.data)
+        Ok(list.data.into_vec())
     }
 }
