@@ -49,6 +49,8 @@ pub enum RunStatus {
     Running,
     Succeeded,
     Failed,
+    /// Stopped on purpose at a page boundary (User Tracking switched off, shutdown); resumable.
+    Stopped,
 }
 
 impl RunStatus {
@@ -58,6 +60,7 @@ impl RunStatus {
             Self::Running => "running",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
+            Self::Stopped => "stopped",
         }
     }
 
@@ -67,6 +70,7 @@ impl RunStatus {
             "running" => Some(Self::Running),
             "succeeded" => Some(Self::Succeeded),
             "failed" => Some(Self::Failed),
+            "stopped" => Some(Self::Stopped),
             _ => None,
         }
     }

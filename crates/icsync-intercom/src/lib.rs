@@ -58,6 +58,7 @@ pub use page::{Cursor, Page, PageStream, collect_all, items};
 pub use resources::{Created, EventsFor, ScrollOptions};
 pub use retry::RetryPolicy;
 pub use search::{
-    Query, SearchRequest, UpdatedSince, contacts_updated_since, contacts_updated_since_in_zone,
+    Query, SearchRequest, UpdatedSince, contacts_since_in_zone, contacts_updated_since,
+    contacts_updated_since_in_zone,
 };
 pub use stats::StatsSnapshot;

@@ -361,6 +361,27 @@ pub fn contacts_updated_since_in_zone(
     updated_since(watermark, lower_bound)
 }
 
+/// "Contacts whose `field` is at or after `at`" for a day-granular contact date (`created_at` for a
+/// backfill window, `updated_at` for an incremental pass): the query re-reads from the start of `at`'s
+/// day in the workspace's IANA `zone` (26 hours back when the zone is unknown); callers filter exactly.
+pub fn contacts_since_in_zone(
+    field: ContactDateField,
+    at: DateTime<Utc>,
+    zone: Option<&str>,
+) -> UpdatedSince {
+    let tz = zone.and_then(|z| z.trim().parse::<chrono_tz::Tz>().ok());
+    let day_start = tz.and_then(|tz| start_of_day(at, &tz));
+    let lower_bound = match day_start {
+        Some(start) => start - Duration::seconds(1),
+        None => at - Duration::hours(26),
+    };
+    UpdatedSince {
+        query: field.after_day_of(lower_bound),
+        lower_bound,
+        rereads_from: lower_bound + Duration::seconds(1),
+    }
+}
+
 /// The UTC instant at which `at`'s calendar day starts in `tz` (the earliest one when midnight repeats;
 /// the first existing local time when a daylight-saving gap swallows midnight).
 fn start_of_day<Tz: TimeZone>(at: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {

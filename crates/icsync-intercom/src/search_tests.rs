@@ -142,3 +142,20 @@ fn updated_since_in_an_iana_zone_follows_daylight_saving() {
         watermark - Duration::hours(26)
     );
 }
+
+#[test]
+fn a_backfill_window_starts_at_the_start_of_the_cutoffs_local_day() {
+    // 2026-10-02 03:00 UTC is 2026-10-01 20:00 in Los Angeles (PDT, UTC-7): the window must reach
+    // back to 2026-10-01 00:00 local = 07:00 UTC, and ask for `created_at > 06:59:59`.
+    let cutoff = Utc.with_ymd_and_hms(2026, 10, 2, 3, 0, 0).unwrap();
+    let since = contacts_since_in_zone(contact::created_at(), cutoff, Some("America/Los_Angeles"));
+    let expected = Utc.with_ymd_and_hms(2026, 10, 1, 7, 0, 0).unwrap();
+    assert_eq!(since.rereads_from, expected);
+    assert_eq!(since.lower_bound, expected - Duration::seconds(1));
+    assert_eq!(
+        since.query.to_json(),
+        json!({"field": "created_at", "operator": ">", "value": expected.timestamp() - 1})
+    );
+    let unknown = contacts_since_in_zone(contact::created_at(), cutoff, Some("Mars/Olympus"));
+    assert_eq!(unknown.lower_bound, cutoff - Duration::hours(26));
+}

@@ -119,6 +119,44 @@ impl Store {
         Ok(ids.into_iter().collect())
     }
 
+    /// Companies some stored contact is associated with but that are not stored themselves.
+    pub async fn referenced_companies_not_stored(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<String>> {
+        use crate::entities::company;
+        let stored = sea_orm::sea_query::Query::select()
+            .column(company::Column::IntercomId)
+            .from(company::Entity)
+            .and_where(company::Column::WorkspaceId.eq(workspace.0))
+            .to_owned();
+        let ids: Vec<String> = contact_company::Entity::find()
+            .select_only()
+            .column(contact_company::Column::CompanyIntercomId)
+            .distinct()
+            .filter(contact_company::Column::WorkspaceId.eq(workspace.0))
+            .filter(contact_company::Column::CompanyIntercomId.not_in_subquery(stored))
+            .into_tuple()
+            .all(&self.inner.read)
+            .await?;
+        Ok(ids)
+    }
+
+    /// Clears every contact's companies and events markers: the next runs fetch the companies
+    /// and events of every stored contact again (`icsync sync --full`).
+    pub async fn reset_contact_marks(&self, workspace: WorkspaceId) -> Result<u64> {
+        use sea_orm::sea_query::Expr as E;
+        let none: Option<DateTime<Utc>> = None;
+        let result = contact::Entity::update_many()
+            .col_expr(contact::Column::CompaniesSyncedUpdatedAt, E::value(none))
+            .col_expr(contact::Column::EventsSyncedUpdatedAt, E::value(none))
+            .col_expr(contact::Column::EventsSyncedLastSeenAt, E::value(none))
+            .filter(contact::Column::WorkspaceId.eq(workspace.0))
+            .exec(&self.inner.write)
+            .await?;
+        Ok(result.rows_affected)
+    }
+
     /// Contacts (not deleted) whose events must be listed because their `updated_at` or
     /// `last_seen_at` moved since, by Intercom id after `after`, at most `limit`.
     pub async fn contacts_pending_events(
@@ -236,6 +274,26 @@ impl Store {
             .all(&self.inner.read)
             .await?;
         Ok(ids.into_iter().map(ContactId::new).collect())
+    }
+
+    /// Sets a stream's run status, leaving its watermark and cursor as committed (a run that
+    /// failed or stopped resumes from them).
+    pub async fn set_checkpoint_status(
+        &self,
+        workspace: WorkspaceId,
+        stream: &icsync_domain::StreamName,
+        status: icsync_domain::RunStatus,
+    ) -> Result<()> {
+        use crate::entities::sync_checkpoint;
+        use sea_orm::sea_query::Expr as E;
+        sync_checkpoint::Entity::update_many()
+            .col_expr(sync_checkpoint::Column::Status, E::value(status.as_str()))
+            .col_expr(sync_checkpoint::Column::UpdatedAt, E::value(Utc::now()))
+            .filter(sync_checkpoint::Column::WorkspaceId.eq(workspace.0))
+            .filter(sync_checkpoint::Column::Stream.eq(stream.as_str()))
+            .exec(&self.inner.write)
+            .await?;
+        Ok(())
     }
 
     /// Forgets a stream's checkpoint, so its next run starts over (a new backfill).

@@ -1,0 +1,489 @@
+//! The users stream: contact search pages into contacts and their complete company lists.
+//!
+//! - **Backfill** (first run, and after User Tracking is switched on): users (and leads when the
+//!   workspace includes them) created at or after a cutoff `backfill_days` before the run began.
+//!   Contact search matches dates by day in the workspace's time zone, so the query starts at the
+//!   cutoff's local day and the page is filtered to the exact second. The cutoff is kept in the
+//!   checkpoint, so a resumed backfill keeps it.
+//! - **Incremental**: users updated since the watermark, re-read from the start of the
+//!   watermark's local day; the new watermark trails the pass's start by the search-lag margin.
+//! - A contact whose inline company list is incomplete (more than 10) has its companies listed;
+//!   a contact Intercom answers 404 for is marked deleted.
+//! - When due, a deletion check searches every stored contact's id (50 per request) and marks
+//!   those Intercom no longer has.
+
+use super::{Ctx, Prefetch, checkpoint, checkpoint_page, parse_state, push, settle};
+use crate::control::StopReason;
+use crate::convert::{self, Rejected, contact::ContactWithCompanies};
+use crate::error::Result;
+use crate::report::StreamReport;
+use chrono::{DateTime, Duration, Utc};
+use futures::{StreamExt, TryStreamExt};
+use icsync_domain::{Company, CompanyId, ContactId, ContactRole, RunStatus, StreamName};
+use icsync_intercom::{Cursor, Error as ClientError, Query, SearchRequest, search};
+use icsync_store::{ContactMark, IngestPage};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use tracing::Instrument;
+
+pub const STREAM: &str = StreamName::USERS;
+const DELETIONS: &str = "users:deletions";
+/// Ids per deletion-check search (one `IN` filter).
+const IDS_PER_CHECK: usize = 50;
+
+/// The users stream's position, stored as its checkpoint cursor while a pass runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+enum State {
+    Backfill {
+        cutoff: DateTime<Utc>,
+        started_at: DateTime<Utc>,
+        /// The search cursor to resume from (`Cursor::to_json`).
+        search: String,
+    },
+    Incremental {
+        since: DateTime<Utc>,
+        started_at: DateTime<Utc>,
+        search: String,
+    },
+}
+
+impl State {
+    fn kind(&self) -> &'static str {
+        match self {
+            State::Backfill { .. } => "backfill",
+            State::Incremental { .. } => "incremental",
+        }
+    }
+
+    fn search_cursor(&self) -> &str {
+        match self {
+            State::Backfill { search, .. } | State::Incremental { search, .. } => search,
+        }
+    }
+
+    fn with_search(&self, cursor: &Cursor) -> State {
+        let mut next = self.clone();
+        match &mut next {
+            State::Backfill { search, .. } | State::Incremental { search, .. } => {
+                *search = cursor.to_json()
+            }
+        }
+        next
+    }
+
+    fn started_at(&self) -> DateTime<Utc> {
+        match self {
+            State::Backfill { started_at, .. } | State::Incremental { started_at, .. } => {
+                *started_at
+            }
+        }
+    }
+}
+
+/// Runs the users stream once. `full` starts a new backfill whatever the checkpoint says.
+pub async fn run(ctx: Ctx<'_>, full: bool) -> Result<StreamReport> {
+    let ws = ctx.workspace;
+    let stored = ctx
+        .store
+        .checkpoint(ws.id, &StreamName::new(STREAM))
+        .await?;
+    let watermark = stored.as_ref().and_then(|c| c.watermark);
+    let resumed: Option<State> = if full {
+        None
+    } else {
+        parse_state(STREAM, stored.as_ref().and_then(|c| c.cursor.as_deref()))?
+    };
+    let now = Utc::now();
+    let state = match (resumed, watermark, full) {
+        (Some(state), _, _) => state,
+        (None, Some(since), false) => State::Incremental {
+            since,
+            started_at: now,
+            search: Cursor::Start.to_json(),
+        },
+        _ => State::Backfill {
+            cutoff: now - Duration::days(i64::from(ws.backfill_days)),
+            started_at: now,
+            search: Cursor::Start.to_json(),
+        },
+    };
+    let mut report = StreamReport::new(STREAM);
+    report.stats.kind = Some(state.kind().to_owned());
+    let before = ctx.client.stats();
+    let queue = ctx.queue();
+    let outcome = pages(ctx, &state, watermark, &queue, &mut report).await;
+    let totals = queue.finish().await;
+    let outcome = match (outcome, totals) {
+        (Ok(end), Ok(totals)) => {
+            settle(&mut report, &totals, &before, ctx.client);
+            Ok(end)
+        }
+        (Err(err), Ok(totals)) => {
+            settle(&mut report, &totals, &before, ctx.client);
+            Err(err)
+        }
+        (_, Err(store)) => Err(store.into()),
+    };
+    match outcome? {
+        None => {
+            report.status = RunStatus::Succeeded;
+            if matches!(state, State::Incremental { .. }) || full {
+                deletion_check_if_due(ctx, &mut report, full).await?;
+            }
+        }
+        Some(reason) => {
+            report.status = RunStatus::Stopped;
+            report.error = Some(reason.describe().to_owned());
+            ctx.store
+                .set_checkpoint_status(ws.id, &StreamName::new(STREAM), RunStatus::Stopped)
+                .await?;
+        }
+    }
+    report.stats.records = report.also.get("contacts_written").copied().unwrap_or(0) as i64;
+    report.stats.unchanged =
+        (report.stats.read - report.stats.records - report.stats.skipped_total()).max(0);
+    Ok(report)
+}
+
+/// The search of a pass: role filter AND the date window.
+fn query(ctx: Ctx<'_>, state: &State) -> SearchRequest {
+    let zone = ctx.workspace.timezone.as_deref();
+    let window = match state {
+        State::Backfill { cutoff, .. } => {
+            search::contacts_since_in_zone(search::contact::created_at(), *cutoff, zone)
+        }
+        State::Incremental { since, .. } => {
+            search::contacts_since_in_zone(search::contact::updated_at(), *since, zone)
+        }
+    };
+    let role = if ctx.workspace.include_leads {
+        search::contact::role().is_in(["user", "lead"])
+    } else {
+        search::contact::role().eq("user")
+    };
+    SearchRequest::new(Query::and([role, window.query]))
+}
+
+/// Reads every page of the pass; `Some(reason)` when it stopped early.
+async fn pages(
+    ctx: Ctx<'_>,
+    state: &State,
+    old_watermark: Option<DateTime<Utc>>,
+    queue: &icsync_store::IngestQueue,
+    report: &mut StreamReport,
+) -> Result<Option<StopReason>> {
+    if let Some(reason) = ctx.should_stop().await {
+        return Ok(Some(reason));
+    }
+    let start = Cursor::from_json(state.search_cursor()).unwrap_or(Cursor::Start);
+    let resuming = start != Cursor::Start;
+    let search = query(ctx, state);
+    let mut prefetch = Prefetch::new(
+        ctx.client.contacts().search_from(search.clone(), start),
+        ctx.config.prefetch_pages,
+    );
+    ctx.progress.started(STREAM, state.kind(), None);
+    let mut first = true;
+    let mut page_no = 0u64;
+    loop {
+        let page = match prefetch.next().await {
+            None => break,
+            Some(Ok(page)) => page,
+            Some(Err(err)) if first && resuming && stale_cursor(&err) => {
+                // A search cursor from an earlier process may have expired: read the phase
+                // again from its first page (upserts make the repeat harmless).
+                tracing::warn!(workspace = %ctx.workspace.name, stream = STREAM, error = %err, "stored search cursor refused, reading the pass again from its start");
+                prefetch = Prefetch::new(
+                    ctx.client.contacts().search(search.clone()),
+                    ctx.config.prefetch_pages,
+                );
+                first = false;
+                continue;
+            }
+            Some(Err(err)) => return Err(ctx.client_error(STREAM, err)),
+        };
+        if first && let Some(total) = page.total_count {
+            ctx.progress.estimate(STREAM, total);
+        }
+        first = false;
+        page_no += 1;
+        let span = tracing::debug_span!("page", workspace = %ctx.workspace.name, stream = STREAM, page = page_no);
+        let done = page.next.is_done();
+        let ingest = convert_page(ctx, state, page.items, &page.rejected, report)
+            .instrument(span)
+            .await?;
+        let mut ingest = ingest;
+        ingest.checkpoint = Some(if done {
+            let watermark = end_watermark(ctx, state, old_watermark);
+            checkpoint::<State>(STREAM, Some(watermark), None, RunStatus::Succeeded)
+        } else {
+            checkpoint(
+                STREAM,
+                old_watermark,
+                Some(&state.with_search(&page.next)),
+                RunStatus::Running,
+            )
+        });
+        push(queue, ingest).await?;
+        if done {
+            return Ok(None);
+        }
+        if let Some(reason) = ctx.should_stop().await {
+            return Ok(Some(reason));
+        }
+    }
+    // The stream ended without a last page (an empty search answered nothing at all).
+    let watermark = end_watermark(ctx, state, old_watermark);
+    push(
+        queue,
+        checkpoint_page(checkpoint::<State>(
+            STREAM,
+            Some(watermark),
+            None,
+            RunStatus::Succeeded,
+        )),
+    )
+    .await?;
+    Ok(None)
+}
+
+/// Where the watermark goes when a pass completes: the pass's start minus the search-lag
+/// margin, never backwards.
+fn end_watermark(ctx: Ctx<'_>, state: &State, old: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let candidate = state.started_at() - ctx.config.lag_margin();
+    match old {
+        Some(old) if old > candidate => old,
+        _ => candidate,
+    }
+}
+
+fn stale_cursor(err: &ClientError) -> bool {
+    matches!(err, ClientError::Api { status, .. } if (400..500).contains(status) && *status != 429)
+        || matches!(err, ClientError::NotFound { .. })
+}
+
+/// Converts one search page into an ingest page: in-scope contacts, their complete company
+/// lists (listing the companies of contacts with more than the inline ten), and marks.
+async fn convert_page(
+    ctx: Ctx<'_>,
+    state: &State,
+    items: Vec<icsync_intercom::models::Contact>,
+    rejected: &[icsync_intercom::models::RejectedItem],
+    report: &mut StreamReport,
+) -> Result<IngestPage> {
+    let read = (items.len() + rejected.len()) as u64;
+    report.stats.read += read as i64;
+    ctx.progress.advanced(STREAM, read);
+    for item in rejected {
+        skip(ctx, report, &Rejected::undecodable(item));
+    }
+    let fallback = (!ctx.workspace.include_leads).then_some(ContactRole::User);
+    let mut accepted: Vec<ContactWithCompanies> = Vec::with_capacity(items.len());
+    for wire in items {
+        match convert::contact::convert(wire, fallback) {
+            Ok(converted) => {
+                let contact = &converted.contact.record;
+                if contact.role == ContactRole::Lead && !ctx.workspace.include_leads {
+                    report.stats.skip("lead_not_included");
+                    continue;
+                }
+                if let State::Backfill { cutoff, .. } = state
+                    && contact.created_at.is_some_and(|created| created < *cutoff)
+                {
+                    // Same local day as the cutoff, but before it.
+                    report.stats.skip("created_before_cutoff");
+                    continue;
+                }
+                report.stats.shadowed_attributes += converted.contact.shadowed.len() as i64;
+                accepted.push(converted);
+            }
+            Err(rejected) => skip(ctx, report, &rejected),
+        }
+    }
+    let mut page = IngestPage::default();
+    let (complete, incomplete): (Vec<_>, Vec<_>) =
+        accepted.into_iter().partition(|c| c.companies_complete);
+    for c in complete {
+        let contact = c.contact.record;
+        if c.companies.is_empty() {
+            // Nothing to fetch for this contact's companies.
+            page.marks.push(ContactMark::CompaniesSynced {
+                contact: contact.id.clone(),
+                updated_at: contact.updated_at,
+            });
+        }
+        page.company_sets.push((contact.id.clone(), c.companies));
+        page.contacts.push(contact);
+    }
+    let listed = futures::stream::iter(incomplete.into_iter().map(|c| {
+        let client = ctx.client.clone();
+        async move {
+            let id = c.contact.record.id.as_str().to_owned();
+            let result = icsync_intercom::collect_all(client.contacts().companies(&id)).await;
+            (c, result)
+        }
+    }))
+    .buffer_unordered(ctx.config.contact_companies_concurrency)
+    .collect::<Vec<_>>()
+    .await;
+    for (c, result) in listed {
+        let contact = c.contact.record;
+        match result {
+            Ok(wire_companies) => {
+                let (companies, ids) = convert_companies(ctx, wire_companies, report);
+                page.companies.extend(companies);
+                // Those companies are stored with this page: nothing left to fetch.
+                page.marks.push(ContactMark::CompaniesSynced {
+                    contact: contact.id.clone(),
+                    updated_at: contact.updated_at,
+                });
+                page.company_sets.push((contact.id.clone(), ids));
+                page.contacts.push(contact);
+            }
+            Err(ClientError::NotFound { .. }) => {
+                tracing::info!(workspace = %ctx.workspace.name, stream = STREAM, contact = %contact.id, "contact gone from intercom while listing its companies, marking it deleted");
+                page.marks.push(ContactMark::Deleted {
+                    contact: contact.id.clone(),
+                });
+                report.add("contacts_deleted", 1);
+            }
+            Err(err) => return Err(ctx.client_error(STREAM, err)),
+        }
+    }
+    Ok(page)
+}
+
+/// Converts listed companies, counting those that cannot be.
+pub(crate) fn convert_companies(
+    ctx: Ctx<'_>,
+    wire: Vec<icsync_intercom::models::Company>,
+    report: &mut StreamReport,
+) -> (Vec<Company>, Vec<CompanyId>) {
+    let mut companies = Vec::with_capacity(wire.len());
+    let mut ids = Vec::with_capacity(wire.len());
+    for company in wire {
+        match convert::company::convert(company) {
+            Ok(converted) => {
+                report.stats.shadowed_attributes += converted.shadowed.len() as i64;
+                ids.push(converted.record.id.clone());
+                companies.push(converted.record);
+            }
+            Err(rejected) => skip(ctx, report, &rejected),
+        }
+    }
+    (companies, ids)
+}
+
+pub(crate) fn skip(ctx: Ctx<'_>, report: &mut StreamReport, rejected: &Rejected) {
+    tracing::warn!(
+        workspace = %ctx.workspace.name,
+        stream = %report.stream,
+        id = rejected.id.as_deref().unwrap_or("(none)"),
+        reason = rejected.reason,
+        error = %rejected.detail,
+        "record skipped: it cannot be converted"
+    );
+    report.stats.skip(rejected.reason);
+}
+
+/// When the last check is older than the interval (or `force`), asks Intercom which stored
+/// contacts still exist and marks the others deleted.
+async fn deletion_check_if_due(ctx: Ctx<'_>, report: &mut StreamReport, force: bool) -> Result<()> {
+    let ws = ctx.workspace;
+    let last = ctx
+        .store
+        .checkpoint(ws.id, &StreamName::new(DELETIONS))
+        .await?
+        .and_then(|c| c.watermark);
+    let now = Utc::now();
+    let due = force || last.is_none_or(|last| now - last >= ctx.config.deletion_check_interval());
+    if !due {
+        return Ok(());
+    }
+    let before = ctx.client.stats();
+    let queue = ctx.queue();
+    let mut after: Option<ContactId> = None;
+    let mut marked = 0u64;
+    let result: Result<Option<StopReason>> = async {
+        loop {
+            if let Some(reason) = ctx.should_stop().await {
+                return Ok(Some(reason));
+            }
+            let ids = ctx
+                .store
+                .live_contact_ids(ws.id, after.as_ref(), IDS_PER_CHECK as u64)
+                .await?;
+            let Some(last_id) = ids.last().cloned() else {
+                return Ok(None);
+            };
+            let gone = missing_in_intercom(ctx, &ids).await?;
+            marked += gone.len() as u64;
+            let page = IngestPage {
+                marks: gone
+                    .into_iter()
+                    .map(|contact| ContactMark::Deleted { contact })
+                    .collect(),
+                ..IngestPage::default()
+            };
+            push(&queue, page).await?;
+            after = Some(last_id);
+        }
+    }
+    .await;
+    let totals = queue.finish().await?;
+    report.add("contacts_deleted", totals.report.marked.min(marked));
+    let used = ctx.client.stats().since(&before);
+    report.stats.requests += used.requests as i64;
+    report.stats.rate_limited += used.rate_limited as i64;
+    report.stats.pacer_wait_ms += used.pacer_wait.as_millis() as i64;
+    if result?.is_none() {
+        ctx.store
+            .write_batch(
+                ws.id,
+                icsync_store::IngestBatch {
+                    checkpoint: Some(&checkpoint::<()>(
+                        DELETIONS,
+                        Some(now),
+                        None,
+                        RunStatus::Succeeded,
+                    )),
+                    ..Default::default()
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Which of `ids` Intercom no longer has: those an id search does not return and a direct
+/// read answers 404 for (a search may miss a contact changed a moment ago).
+async fn missing_in_intercom(ctx: Ctx<'_>, ids: &[ContactId]) -> Result<Vec<ContactId>> {
+    let query = search::contact::id().is_in(ids.iter().map(|id| id.as_str().to_owned()));
+    let found: HashSet<String> = ctx
+        .client
+        .contacts()
+        .search(SearchRequest::new(query))
+        .map_ok(|page| {
+            futures::stream::iter(
+                page.items
+                    .into_iter()
+                    .map(|c| c.id)
+                    .chain(page.rejected.into_iter().filter_map(|r| r.id))
+                    .map(Ok::<_, ClientError>),
+            )
+        })
+        .try_flatten()
+        .try_collect()
+        .await
+        .map_err(|e| ctx.client_error(STREAM, e))?;
+    let mut gone = Vec::new();
+    for id in ids.iter().filter(|id| !found.contains(id.as_str())) {
+        match ctx.client.contacts().get(id.as_str()).await {
+            Err(ClientError::NotFound { .. }) => gone.push(id.clone()),
+            Ok(_) => {}
+            Err(err) => return Err(ctx.client_error(STREAM, err)),
+        }
+    }
+    Ok(gone)
+}
