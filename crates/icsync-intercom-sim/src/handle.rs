@@ -9,6 +9,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{FaultConfig, SimConfig};
+use crate::control::mutate::{self, NewContact};
+use crate::control::readback::{self, ContactRef, EventCounts};
 use crate::control::{self, Knobs, Summary};
 use crate::error::{ApiError, SimError};
 use crate::model::world::World;
@@ -207,31 +209,39 @@ impl SimHandle {
             .collect()
     }
 
-    /// Updates a contact with a `PUT /contacts/{id}` body; returns the contact JSON.
+    /// Updates a contact with a `PUT /contacts/{id}` body plus the sim-only key `updated_at`
+    /// (Unix seconds; default now) and `last_seen_at`; returns the contact JSON.
     pub fn update_contact(&self, id: &str, body: Value) -> Result<Value, ApiError> {
-        let body: Map<String, Value> = match body {
-            Value::Object(m) => m,
-            _ => {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::BAD_REQUEST,
-                    "parameter_invalid",
-                    "body must be an object",
-                ));
-            }
-        };
-        control::update_contact(&self.state, id, &body)
+        mutate::update_contact(&self.state, id, &object(body)?)
+    }
+
+    /// Creates a contact with explicit fields and timestamps; returns its JSON. It lists at
+    /// once and reaches search after the search lag.
+    pub fn create_contact(&self, contact: NewContact) -> Result<Value, ApiError> {
+        mutate::create_contact(&self.state, contact)
+    }
+
+    /// Attaches a company (Intercom ids); bumps the contact's `updated_at`; returns the contact.
+    pub fn attach_company(&self, contact_id: &str, company_id: &str) -> Result<Value, ApiError> {
+        mutate::attach_company(&self.state, contact_id, company_id)
+    }
+
+    /// Detaches a company; bumps the contact's `updated_at`; returns the contact.
+    pub fn detach_company(&self, contact_id: &str, company_id: &str) -> Result<Value, ApiError> {
+        mutate::detach_company(&self.state, contact_id, company_id)
     }
 
     /// Events of one contact: all, and those within `GET /events`' 90-day window.
-    pub fn event_counts(&self, contact_id: &str) -> Result<control::EventCounts, ApiError> {
-        control::event_counts(&self.state, contact_id)
+    pub fn event_counts(&self, contact_id: &str) -> Result<EventCounts, ApiError> {
+        readback::event_counts(&self.state, contact_id)
     }
 
     pub fn delete_contact(&self, id: &str) -> Result<(), ApiError> {
-        control::delete_contact(&self.state, id)
+        mutate::delete_contact(&self.state, id)
     }
 
-    /// Adds a data event (created now unless `created_at` is given).
+    /// Adds a data event (created now unless `created_at` is given). It changes nothing else
+    /// on the contact (no `updated_at`, no `last_seen_at`).
     pub fn add_event(
         &self,
         contact_id: &str,
@@ -239,7 +249,7 @@ impl SimHandle {
         created_at: Option<i64>,
         metadata: Map<String, Value>,
     ) -> Result<(), ApiError> {
-        control::add_contact_event(&self.state, contact_id, name, created_at, metadata)
+        mutate::add_contact_event(&self.state, contact_id, name, created_at, metadata)
     }
 
     /// Starts a conversation from a contact; returns the conversation id.
@@ -249,7 +259,7 @@ impl SimHandle {
         subject: &str,
         body: &str,
     ) -> Result<String, ApiError> {
-        control::start_conversation(&self.state, contact_id, subject, body)
+        mutate::start_conversation(&self.state, contact_id, subject, body)
     }
 
     /// Adds a reply from the contact (`admin_id: None`) or an admin; returns the conversation.
@@ -259,7 +269,51 @@ impl SimHandle {
         body: &str,
         admin_id: Option<i64>,
     ) -> Result<Value, ApiError> {
-        control::reply(&self.state, conversation_id, body, admin_id)
+        mutate::reply(&self.state, conversation_id, body, admin_id)
+    }
+
+    /// Every listable contact (users and leads, not archived or deleted) as the API renders it,
+    /// in list order. Memory grows with the data set (a few KB per contact): for large sets
+    /// prefer [`SimHandle::for_each_contact_json`].
+    pub fn contacts_json(&self) -> Vec<Value> {
+        let mut out = Vec::with_capacity(self.summary_contacts());
+        readback::for_each_contact(&self.state, None, |v| out.push(v));
+        out
+    }
+
+    /// Calls `f` with each listable contact's JSON in list order, rendering a chunk at a time
+    /// (the simulator stays usable meanwhile, and from `f`).
+    pub fn for_each_contact_json(&self, f: impl FnMut(Value)) {
+        readback::for_each_contact(&self.state, None, f);
+    }
+
+    /// One contact (archived too; deleted ones are `not_found`) as `GET /contacts/{id}` renders it.
+    pub fn contact_json(&self, id: &str) -> Result<Value, ApiError> {
+        readback::contact_json(&self.state, id)
+    }
+
+    /// Every company (what the scroll returns) as the API renders it, in scroll order.
+    pub fn companies_json(&self) -> Vec<Value> {
+        readback::companies_json(&self.state)
+    }
+
+    /// Intercom ids of all the companies a contact is attached to (not just the inline 10).
+    pub fn contact_company_ids(&self, contact_id: &str) -> Result<Vec<String>, ApiError> {
+        readback::contact_company_ids(&self.state, contact_id)
+    }
+
+    /// The events `GET /events` lists for a contact (last 90 days), newest first, as `event` objects.
+    pub fn contact_events_json(&self, contact_id: &str) -> Result<Vec<Value>, ApiError> {
+        readback::contact_events_json(&self.state, contact_id)
+    }
+
+    /// Listable contacts created at or after `since` (Unix seconds): id, role and timestamps.
+    pub fn contacts_created_since(&self, since: i64) -> Vec<ContactRef> {
+        readback::contacts_created_since(&self.state, since)
+    }
+
+    fn summary_contacts(&self) -> usize {
+        self.state.read().live
     }
 
     /// Stops serving and waits for in-flight requests to finish.
@@ -270,6 +324,17 @@ impl SimHandle {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+fn object(body: Value) -> Result<Map<String, Value>, ApiError> {
+    match body {
+        Value::Object(m) => Ok(m),
+        _ => Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "parameter_invalid",
+            "body must be an object",
+        )),
     }
 }
 

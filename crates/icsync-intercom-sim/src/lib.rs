@@ -25,7 +25,7 @@ mod server;
 
 pub use cli::{SimulateArgs, run_cli};
 pub use config::{FaultConfig, SimConfig};
-pub use control::{EventCounts, Knobs, Summary};
+pub use control::{ContactRef, ContactRole, EventCounts, Knobs, NewContact, Summary};
 pub use error::{ApiError, SimError};
 pub use handle::{SimHandle, Simulator};
 pub use server::journal::JournalEntry;

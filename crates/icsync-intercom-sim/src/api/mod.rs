@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod attributes;
 pub(crate) mod companies;
 pub(crate) mod company_write;
+pub(crate) mod contact_companies;
 pub(crate) mod contact_filter;
 pub(crate) mod contacts;
 pub(crate) mod conversation_search;

@@ -1,4 +1,5 @@
-//! HTTP handlers of the control surface under `/_sim/` (no Intercom auth, never journaled).
+//! HTTP handlers of the control surface under `/_sim/` (no Intercom auth, never journaled):
+//! knobs, journal and mutations (read-back routes live in `control_read`).
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use super::state::AppState;
 use crate::api::params::{Query, json_object};
 use crate::config::FaultConfig;
+use crate::control::mutate::{self, NewContact};
 use crate::control::{self, Knobs};
 use crate::error::{ApiError, ApiResult};
 
@@ -76,21 +78,38 @@ pub(crate) async fn update_contact(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let body = json_object(&body)?;
-    control::update_contact(&st, &id, &body).map(Json)
+    mutate::update_contact(&st, &id, &body).map(Json)
 }
 
-pub(crate) async fn event_counts(
+/// `POST /_sim/contacts`: a [`NewContact`] body; answers the contact JSON.
+pub(crate) async fn create_contact(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(control::event_counts(&st, &id)?)))
+    let c: NewContact = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid(format!("invalid contact: {e}")))?;
+    mutate::create_contact(&st, c).map(Json)
+}
+
+pub(crate) async fn attach_company(
+    State(st): State<Arc<AppState>>,
+    Path((id, company_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    mutate::attach_company(&st, &id, &company_id).map(Json)
+}
+
+pub(crate) async fn detach_company(
+    State(st): State<Arc<AppState>>,
+    Path((id, company_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    mutate::detach_company(&st, &id, &company_id).map(Json)
 }
 
 pub(crate) async fn delete_contact(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    control::delete_contact(&st, &id)?;
+    mutate::delete_contact(&st, &id)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -104,13 +123,19 @@ pub(crate) async fn add_event(
         .get("event_name")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::missing("event_name is required"))?;
-    let created_at = b.get("created_at").and_then(Value::as_i64);
+    let created_at = match b.get("created_at") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| ApiError::invalid("created_at must be Unix seconds"))?,
+        ),
+    };
     let metadata = b
         .get("metadata")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    control::add_contact_event(&st, &id, name, created_at, metadata)?;
+    mutate::add_contact_event(&st, &id, name, created_at, metadata)?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
@@ -125,7 +150,7 @@ pub(crate) async fn start_conversation(
         .ok_or_else(|| ApiError::missing("contact_id is required"))?;
     let text = b.get("body").and_then(Value::as_str).unwrap_or("Hello");
     let subject = b.get("subject").and_then(Value::as_str).unwrap_or("");
-    let id = control::start_conversation(&st, contact, subject, &format!("<p>{text}</p>"))?;
+    let id = mutate::start_conversation(&st, contact, subject, &format!("<p>{text}</p>"))?;
     Ok(Json(json!({"type": "conversation", "id": id})))
 }
 
@@ -147,5 +172,5 @@ pub(crate) async fn reply(
                 .ok_or_else(|| ApiError::invalid("admin_id must be an admin id"))?,
         ),
     };
-    control::reply(&st, &id, text, admin).map(Json)
+    mutate::reply(&st, &id, text, admin).map(Json)
 }

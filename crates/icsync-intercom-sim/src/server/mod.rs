@@ -2,6 +2,7 @@
 //! control routes, and the 404 fallback.
 
 pub(crate) mod control_http;
+pub(crate) mod control_read;
 pub mod journal;
 pub(crate) mod middleware;
 pub(crate) mod search_cache;
@@ -13,8 +14,8 @@ use axum::Router;
 use axum::routing::{get, post, put};
 
 use crate::api::{
-    admin, attributes, companies, company_write, contacts, conversation_search, conversations,
-    events, search,
+    admin, attributes, companies, company_write, contact_companies, contacts, conversation_search,
+    conversations, events, search,
 };
 use crate::error::ApiError;
 use state::AppState;
@@ -40,7 +41,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/contacts/{id}/unarchive", post(contacts::unarchive))
         .route(
             "/contacts/{id}/companies",
-            get(contacts::companies).post(contacts::attach_company),
+            get(contact_companies::list).post(contact_companies::attach_route),
+        )
+        .route(
+            "/contacts/{id}/companies/{company_id}",
+            axum::routing::delete(contact_companies::detach_route),
         )
         .route("/contacts/{id}/tags", get(admin::contact_tags))
         .route(
@@ -88,13 +93,29 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             get(control_http::get_knobs).put(control_http::put_knobs),
         )
         .route(
+            "/_sim/contacts",
+            get(control_read::contacts).post(control_http::create_contact),
+        )
+        .route("/_sim/contacts/refs", get(control_read::contact_refs))
+        .route(
             "/_sim/contacts/{id}",
-            axum::routing::patch(control_http::update_contact).delete(control_http::delete_contact),
+            get(control_read::contact)
+                .patch(control_http::update_contact)
+                .delete(control_http::delete_contact),
+        )
+        .route(
+            "/_sim/contacts/{id}/companies",
+            get(control_read::contact_companies),
+        )
+        .route(
+            "/_sim/contacts/{id}/companies/{company_id}",
+            post(control_http::attach_company).delete(control_http::detach_company),
         )
         .route(
             "/_sim/contacts/{id}/events",
-            get(control_http::event_counts).post(control_http::add_event),
+            get(control_read::contact_events).post(control_http::add_event),
         )
+        .route("/_sim/companies", get(control_read::companies))
         .route(
             "/_sim/conversations",
             post(control_http::start_conversation),
