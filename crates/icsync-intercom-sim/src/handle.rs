@@ -71,7 +71,12 @@ impl Simulator {
             base_url: base_url.clone(),
             config,
         });
-        let app = crate::server::router(Arc::clone(&state));
+        // Path clean-up runs before routing, so it wraps the router.
+        let app = tower::Layer::layer(
+            &tower::util::MapRequestLayer::new(crate::server::collapse_slashes),
+            crate::server::router(Arc::clone(&state)),
+        );
+        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {

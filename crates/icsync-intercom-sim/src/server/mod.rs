@@ -20,6 +20,34 @@ use crate::api::{
 use crate::error::ApiError;
 use state::AppState;
 
+/// Collapses repeated slashes in the path before routing: clients that join a base URL and a
+/// leading-slash path (tap-intercom follows `companies.url` as `base + "/" + "/contacts/…"`)
+/// reach the same route, as they do on Intercom.
+pub(crate) fn collapse_slashes(mut req: axum::extract::Request) -> axum::extract::Request {
+    let uri = req.uri();
+    if !uri.path().contains("//") {
+        return req;
+    }
+    let mut path = String::with_capacity(uri.path().len());
+    for ch in uri.path().chars() {
+        if !(ch == '/' && path.ends_with('/')) {
+            path.push(ch);
+        }
+    }
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let mut parts = uri.clone().into_parts();
+    if let Ok(pq) = path_and_query.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(new) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = new;
+        }
+    }
+    req
+}
+
 async fn not_found() -> ApiError {
     ApiError::resource_not_found()
 }
