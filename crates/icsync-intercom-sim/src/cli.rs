@@ -8,6 +8,7 @@ use anyhow::Context;
 
 use crate::config::{FaultConfig, SimConfig};
 use crate::handle::Simulator;
+use crate::webhooks::WebhookConfig;
 
 /// Flags of `icsync simulate` (also used by this crate's own binary).
 #[derive(Debug, Clone, clap::Args)]
@@ -72,6 +73,19 @@ pub struct SimulateArgs {
     /// Answer every request 429 for this many seconds from start.
     #[arg(long, default_value_t = 0)]
     pub fault_429_storm_secs: u64,
+    /// POST signed webhook notifications to this URL when the data changes.
+    #[arg(long)]
+    pub webhook_url: Option<String>,
+    /// The app's client secret that signs webhooks (X-Hub-Signature).
+    #[arg(
+        long,
+        default_value = "sim-client-secret",
+        env = "ICSYNC_SIM_WEBHOOK_SECRET"
+    )]
+    pub webhook_secret: String,
+    /// Milliseconds before the one retry of a failed webhook delivery.
+    #[arg(long, default_value_t = 60_000)]
+    pub webhook_retry_delay_ms: u64,
 }
 
 impl SimulateArgs {
@@ -98,6 +112,12 @@ impl SimulateArgs {
                 storm_429_secs: self.fault_429_storm_secs,
                 ..FaultConfig::default()
             },
+            webhooks: WebhookConfig {
+                url: self.webhook_url.clone(),
+                client_secret: self.webhook_secret.clone(),
+                retry_delay: Duration::from_millis(self.webhook_retry_delay_ms),
+                ..WebhookConfig::default()
+            },
             ..SimConfig::default()
         }
     }
@@ -117,6 +137,9 @@ pub async fn run_cli(args: SimulateArgs) -> anyhow::Result<()> {
         s.contacts, s.users, s.leads, s.companies, s.conversations, s.events
     );
     println!("control surface: {}/_sim/summary", sim.base_url());
+    if let Some(url) = &sim.webhooks().url {
+        println!("webhooks: {url}");
+    }
     wait_for_stop().await;
     println!("stopping");
     sim.shutdown().await;

@@ -41,6 +41,8 @@ pub struct SimConfig {
     pub journal_capacity: usize,
     /// Fault knobs in force from the start (they can be changed at run time).
     pub faults: FaultConfig,
+    /// Webhooks out: target URL, client secret, retry delay, timeout, delivery faults.
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl Default for SimConfig {
@@ -62,6 +64,7 @@ impl Default for SimConfig {
             reject_unknown_custom_attributes: true,
             journal_capacity: 10_000,
             faults: FaultConfig::default(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -91,7 +94,7 @@ pub struct FaultConfig {
     pub scroll_failure_rate: f64,
 }
 
-mod millis {
+pub(crate) mod millis {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};

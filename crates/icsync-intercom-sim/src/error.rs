@@ -16,6 +16,8 @@ pub enum SimError {
     TimeZone(String),
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("webhook: {0}")]
+    Webhook(String),
 }
 
 /// An Intercom error answer: HTTP status plus one `{code, message}` in an `error.list` body.

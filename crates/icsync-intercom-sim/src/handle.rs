@@ -17,6 +17,8 @@ use crate::model::world::World;
 use crate::server::journal::{Journal, JournalEntry};
 use crate::server::search_cache::SearchCache;
 use crate::server::state::{AppState, Runtime, now_secs};
+use crate::webhooks::journal::WebhookDelivery;
+use crate::webhooks::{Forgery, WebhookConfig};
 
 /// Entry point: builds the data set and serves it.
 #[derive(Debug)]
@@ -62,7 +64,13 @@ impl Simulator {
             host
         };
         let base_url = format!("http://{host}:{}", local.port());
+        let webhooks = crate::webhooks::Webhooks::start(
+            config.webhooks.clone(),
+            config.workspace_id.clone(),
+            config.journal_capacity,
+        )?;
         let state = Arc::new(AppState {
+            webhooks,
             tz,
             world: std::sync::RwLock::new(world),
             runtime: std::sync::Mutex::new(Runtime::new(&config)),
@@ -264,7 +272,7 @@ impl SimHandle {
         subject: &str,
         body: &str,
     ) -> Result<String, ApiError> {
-        mutate::start_conversation(&self.state, contact_id, subject, body)
+        crate::control::conversations::start_conversation(&self.state, contact_id, subject, body)
     }
 
     /// Adds a reply from the contact (`admin_id: None`) or an admin; returns the conversation.
@@ -274,7 +282,7 @@ impl SimHandle {
         body: &str,
         admin_id: Option<i64>,
     ) -> Result<Value, ApiError> {
-        mutate::reply(&self.state, conversation_id, body, admin_id)
+        crate::control::conversations::reply(&self.state, conversation_id, body, admin_id)
     }
 
     /// Every listable contact (users and leads, not archived or deleted) as the API renders it,
@@ -321,8 +329,60 @@ impl SimHandle {
         self.state.read().live
     }
 
+    /// Closes a conversation as an admin (the first admin when `None`); returns the conversation.
+    pub fn close_conversation(
+        &self,
+        conversation_id: &str,
+        admin_id: Option<i64>,
+    ) -> Result<Value, ApiError> {
+        crate::control::conversations::close(&self.state, conversation_id, admin_id)
+    }
+
+    /// Replaces the webhook configuration (URL, client secret, retry delay, timeout, faults);
+    /// setting a URL turns on a subscription a 410 turned off.
+    pub fn set_webhooks(&self, config: WebhookConfig) -> Result<(), SimError> {
+        crate::control::webhooks::set(&self.state, config)
+    }
+
+    pub fn webhooks(&self) -> WebhookConfig {
+        self.state.webhooks.hub.config().clone()
+    }
+
+    /// Webhook delivery attempts with `seq > since`, oldest first.
+    pub fn webhook_journal(&self, since: u64) -> Vec<WebhookDelivery> {
+        crate::control::webhooks::journal(&self.state, since, usize::MAX)
+    }
+
+    /// Waits until every notification emitted so far is delivered, dropped or failed for good
+    /// (retries included; with the default 60 s retry delay that can take a minute).
+    pub async fn webhooks_idle(&self) {
+        self.state.webhooks.idle().await;
+    }
+
+    /// Queues a `ping`; its notification id (`None` without a URL).
+    pub fn send_ping(&self) -> Option<String> {
+        crate::control::webhooks::ping(&self.state)
+    }
+
+    /// Sends one forged delivery now: a `BadSignature` or `MissingSignature` notification of
+    /// `topic` about `item` (default: `contact.user.updated` of the first contact).
+    pub async fn forge_webhook(
+        &self,
+        kind: Forgery,
+        topic: Option<&str>,
+        item: Option<Value>,
+    ) -> Result<WebhookDelivery, SimError> {
+        crate::control::webhooks::forge(&self.state, kind, topic.map(str::to_owned), item).await
+    }
+
+    /// Re-sends webhook journal entry `seq` byte for byte (same id, body and signature).
+    pub async fn replay_webhook(&self, seq: u64) -> Result<WebhookDelivery, SimError> {
+        crate::control::webhooks::replay(&self.state, seq).await
+    }
+
     /// Stops serving and waits for in-flight requests to finish.
     pub async fn shutdown(mut self) {
+        self.state.webhooks.close();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -345,6 +405,7 @@ fn object(body: Value) -> Result<Map<String, Value>, ApiError> {
 
 impl Drop for SimHandle {
     fn drop(&mut self) {
+        self.state.webhooks.close();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

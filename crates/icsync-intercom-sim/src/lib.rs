@@ -22,6 +22,7 @@ pub(crate) mod model;
 pub(crate) mod render;
 pub(crate) mod rng;
 mod server;
+mod webhooks;
 
 pub use cli::{SimulateArgs, run_cli};
 pub use config::{FaultConfig, SimConfig};
@@ -29,3 +30,6 @@ pub use control::{ContactRef, ContactRole, EventCounts, Knobs, NewContact, Summa
 pub use error::{ApiError, SimError};
 pub use handle::{SimHandle, Simulator};
 pub use server::journal::JournalEntry;
+pub use webhooks::deliver::signature as webhook_signature;
+pub use webhooks::journal::WebhookDelivery;
+pub use webhooks::{Forgery, WebhookConfig, WebhookFaults};

@@ -14,6 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::world::World;
 use crate::render::{company, misc};
 use crate::server::state::{AppState, now_ms, now_secs};
+use crate::webhooks::topics::{self, ContactChange};
 
 /// Intercom refuses more associations than this per contact.
 pub(crate) const MAX_COMPANIES: usize = 1000;
@@ -71,7 +72,9 @@ pub(crate) async fn attach_route(
     };
     let mut w = st.write();
     let (slot, cslot) = resolve(&w, &id, &company_id)?;
-    attach(&mut w, slot, cslot, now_secs(), now_ms())?;
+    if attach(&mut w, slot, cslot, now_secs(), now_ms())? {
+        topics::contact(&st, &w, slot, ContactChange::Updated);
+    }
     Ok(Json(company::company(&w, cslot)))
 }
 
@@ -84,6 +87,7 @@ pub(crate) async fn detach_route(
     let mut w = st.write();
     let (slot, cslot) = resolve(&w, &id, &company_id)?;
     detach(&mut w, slot, cslot, now_secs(), now_ms())?;
+    topics::contact(&st, &w, slot, ContactChange::Updated);
     Ok(Json(company::company(&w, cslot)))
 }
 

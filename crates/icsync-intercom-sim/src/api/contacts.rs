@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::contact::{FLAG_ARCHIVED, FLAG_DELETED};
 use crate::render::{contact, misc};
 use crate::server::state::{AppState, now_ms, now_secs};
+use crate::webhooks::topics::{self, ContactChange};
 
 /// `GET /contacts`: default 10, max 150; cursor = position in slot order.
 pub(crate) async fn list(
@@ -101,6 +102,7 @@ pub(crate) async fn create(State(st): State<Arc<AppState>>, body: Bytes) -> ApiR
     }
     let mut w = st.write();
     let slot = create_contact(&mut w, write, now_secs(), now_ms())?;
+    topics::contact(&st, &w, slot, ContactChange::Created);
     Ok(Json(contact::contact(&w, slot)))
 }
 
@@ -114,6 +116,7 @@ pub(crate) async fn update(
     let mut w = st.write();
     let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
     apply_contact_write(&mut w, slot, write, now_secs(), now_ms())?;
+    topics::contact(&st, &w, slot, ContactChange::Updated);
     Ok(Json(contact::contact(&w, slot)))
 }
 
@@ -124,6 +127,7 @@ pub(crate) async fn delete(
     let mut w = st.write();
     let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
     let body = contact::contact_flag(&w, slot, "deleted", true);
+    topics::contact(&st, &w, slot, ContactChange::Deleted);
     set_flag(&mut w, slot, FLAG_DELETED, true);
     Ok(Json(body))
 }
@@ -135,6 +139,7 @@ pub(crate) async fn archive(
     let mut w = st.write();
     let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
     set_flag(&mut w, slot, FLAG_ARCHIVED, true);
+    topics::contact(&st, &w, slot, ContactChange::Archived);
     Ok(Json(contact::contact_flag(&w, slot, "archived", true)))
 }
 

@@ -2,8 +2,10 @@
 //! read-back of the simulator's truth in `readback`), callable in-process through
 //! [`crate::SimHandle`] and over HTTP under `/_sim/`.
 
+pub(crate) mod conversations;
 pub(crate) mod mutate;
 pub(crate) mod readback;
+pub(crate) mod webhooks;
 
 use std::time::Duration;
 
@@ -114,6 +116,8 @@ pub(crate) fn reset(st: &AppState, anchor: i64) {
     st.journal().clear();
     st.cache().clear();
     *st.rt() = crate::server::state::Runtime::new(&st.config);
+    st.webhooks.set_config(st.config.webhooks.clone());
+    st.webhooks.hub.journal().clear();
 }
 
 /// Run-time knobs besides faults.

@@ -1,5 +1,6 @@
-//! Mutations of the control surface: create contacts with explicit fields and timestamps,
-//! updates with sim-only `updated_at`, attach/detach companies, delete, events, conversations.
+//! Contact mutations of the control surface: create contacts with explicit fields and
+//! timestamps, updates with a sim-only `updated_at`, attach/detach companies, delete, events
+//! (conversations live in `conversations`). Each sends its webhook like the API would.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -11,11 +12,9 @@ use crate::api::write::{
 };
 use crate::error::ApiError;
 use crate::model::contact::{FLAG_DELETED, to_ts};
-use crate::model::conversation::{
-    Author, ConvRec, FIRST_CONVERSATION_ID, PartData, StartedSource, State,
-};
 use crate::render::contact::contact as render_contact;
 use crate::server::state::{AppState, now_ms, now_secs};
+use crate::webhooks::topics::{self, ContactChange};
 
 /// A timestamp the control surface accepts: whole Unix seconds in 1..=u32::MAX.
 fn sim_ts(key: &str, v: &Value) -> Result<i64, ApiError> {
@@ -54,6 +53,7 @@ pub(crate) fn update_contact(
     if let Some(t) = updated_at {
         w.contacts[slot as usize].updated_at = to_ts(Some(t));
     }
+    topics::contact(st, &w, slot, ContactChange::Updated);
     Ok(render_contact(&w, slot))
 }
 
@@ -139,6 +139,7 @@ pub(crate) fn create_contact(st: &AppState, c: NewContact) -> Result<Value, ApiE
         contact_companies::link(&mut w, slot, cslot)?;
     }
     w.contacts[slot as usize].updated_at = to_ts(Some(updated_at));
+    topics::contact(st, &w, slot, ContactChange::Created);
     Ok(render_contact(&w, slot))
 }
 
@@ -147,7 +148,9 @@ pub(crate) fn create_contact(st: &AppState, c: NewContact) -> Result<Value, ApiE
 pub(crate) fn attach_company(st: &AppState, id: &str, company_id: &str) -> Result<Value, ApiError> {
     let mut w = st.write();
     let (slot, cslot) = contact_companies::resolve(&w, id, company_id)?;
-    contact_companies::attach(&mut w, slot, cslot, now_secs(), now_ms())?;
+    if contact_companies::attach(&mut w, slot, cslot, now_secs(), now_ms())? {
+        topics::contact(st, &w, slot, ContactChange::Updated);
+    }
     Ok(render_contact(&w, slot))
 }
 
@@ -157,12 +160,14 @@ pub(crate) fn detach_company(st: &AppState, id: &str, company_id: &str) -> Resul
     let mut w = st.write();
     let (slot, cslot) = contact_companies::resolve(&w, id, company_id)?;
     contact_companies::detach(&mut w, slot, cslot, now_secs(), now_ms())?;
+    topics::contact(st, &w, slot, ContactChange::Updated);
     Ok(render_contact(&w, slot))
 }
 
 pub(crate) fn delete_contact(st: &AppState, id: &str) -> Result<(), ApiError> {
     let mut w = st.write();
     let slot = w.contact_slot(id).ok_or_else(ApiError::user_not_found)?;
+    topics::contact(st, &w, slot, ContactChange::Deleted);
     set_flag(&mut w, slot, FLAG_DELETED, true);
     Ok(())
 }
@@ -185,77 +190,4 @@ pub(crate) fn add_contact_event(
     );
     // An event changes nothing else on the contact: neither `updated_at` nor `last_seen_at`.
     Ok(())
-}
-
-/// Starts a conversation from a contact; returns its id.
-pub(crate) fn start_conversation(
-    st: &AppState,
-    contact_id: &str,
-    subject: &str,
-    body: &str,
-) -> Result<String, ApiError> {
-    let mut w = st.write();
-    let contact = w
-        .contact_slot(contact_id)
-        .ok_or_else(ApiError::user_not_found)?;
-    let now = now_secs();
-    let slot = w.conversations.len() as u32;
-    w.conversations.push(ConvRec {
-        seq: u32::MAX,
-        contact,
-        created_at: now,
-        updated_at: now,
-        state: State::Open,
-        read: false,
-        admin_assignee_id: None,
-        generated_parts: 0,
-        added: Vec::new(),
-        started: Some(Box::new(StartedSource {
-            subject: subject.to_owned(),
-            body: body.to_owned(),
-        })),
-    });
-    Ok((FIRST_CONVERSATION_ID + u64::from(slot)).to_string())
-}
-
-/// Adds a reply part, from the conversation's contact or from an admin; reopens the conversation.
-pub(crate) fn reply(
-    st: &AppState,
-    conversation_id: &str,
-    body: &str,
-    admin_id: Option<i64>,
-) -> Result<Value, ApiError> {
-    let mut w = st.write();
-    let slot = w
-        .conversation_slot(conversation_id)
-        .ok_or_else(ApiError::resource_not_found)?;
-    let id = w.next_part_id;
-    w.next_part_id += 1;
-    let now = now_secs();
-    let admin = admin_id
-        .map(|a| {
-            if w.admin_ids.contains(&a) {
-                Ok(a)
-            } else {
-                Err(ApiError::new(
-                    axum::http::StatusCode::NOT_FOUND,
-                    "admin_not_found",
-                    "Admin not found",
-                ))
-            }
-        })
-        .transpose()?;
-    let c = &mut w.conversations[slot as usize];
-    c.added.push(PartData {
-        id,
-        part_type: "comment".to_owned(),
-        body: Some(format!("<p>{body}</p>")),
-        created_at: now,
-        author: admin.map_or(Author::Contact(c.contact), Author::Admin),
-        assigned_to: None,
-    });
-    c.updated_at = now.max(c.updated_at);
-    c.state = State::Open;
-    c.read = admin.is_some();
-    Ok(crate::render::conversation::full(&w, slot, false))
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::state::AppState;
 use crate::api::params::{Query, json_object};
 use crate::config::FaultConfig;
+use crate::control::conversations;
 use crate::control::mutate::{self, NewContact};
 use crate::control::{self, Knobs};
 use crate::error::{ApiError, ApiResult};
@@ -150,7 +151,7 @@ pub(crate) async fn start_conversation(
         .ok_or_else(|| ApiError::missing("contact_id is required"))?;
     let text = b.get("body").and_then(Value::as_str).unwrap_or("Hello");
     let subject = b.get("subject").and_then(Value::as_str).unwrap_or("");
-    let id = mutate::start_conversation(&st, contact, subject, &format!("<p>{text}</p>"))?;
+    let id = conversations::start_conversation(&st, contact, subject, &format!("<p>{text}</p>"))?;
     Ok(Json(json!({"type": "conversation", "id": id})))
 }
 
@@ -164,13 +165,27 @@ pub(crate) async fn reply(
         .get("body")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::missing("body is required"))?;
-    let admin = match b.get("admin_id") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
+    let admin = admin_id(&b)?;
+    conversations::reply(&st, &id, text, admin).map(Json)
+}
+
+fn admin_id(b: &serde_json::Map<String, Value>) -> ApiResult<Option<i64>> {
+    match b.get("admin_id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => Ok(Some(
             v.as_i64()
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
                 .ok_or_else(|| ApiError::invalid("admin_id must be an admin id"))?,
-        ),
-    };
-    mutate::reply(&st, &id, text, admin).map(Json)
+        )),
+    }
+}
+
+/// `POST /_sim/conversations/{id}/close` with `{admin_id?}` (default: the first admin).
+pub(crate) async fn close(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let b = json_object(&body)?;
+    conversations::close(&st, &id, admin_id(&b)?).map(Json)
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod control_http;
 pub(crate) mod control_read;
+pub(crate) mod control_webhooks;
 pub mod journal;
 pub(crate) mod middleware;
 pub(crate) mod search_cache;
@@ -148,6 +149,18 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/_sim/conversations",
             post(control_http::start_conversation),
         )
-        .route("/_sim/conversations/{id}/reply", post(control_http::reply));
+        .route("/_sim/conversations/{id}/reply", post(control_http::reply))
+        .route("/_sim/conversations/{id}/close", post(control_http::close))
+        .route(
+            "/_sim/webhooks",
+            get(control_webhooks::get).put(control_webhooks::put),
+        )
+        .route(
+            "/_sim/webhooks/journal",
+            get(control_webhooks::journal).delete(control_webhooks::clear_journal),
+        )
+        .route("/_sim/webhooks/ping", post(control_webhooks::ping))
+        .route("/_sim/webhooks/forge", post(control_webhooks::forge))
+        .route("/_sim/webhooks/replay", post(control_webhooks::replay));
     control.merge(intercom).with_state(state)
 }

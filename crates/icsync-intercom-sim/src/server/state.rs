@@ -95,6 +95,7 @@ pub(crate) struct AppState {
     pub search_cache: Mutex<SearchCache>,
     /// `http://host:port` the simulator is reachable at (used in `pages.next` URLs).
     pub base_url: String,
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 // A poisoned lock only means another request panicked mid-way; the data is still usable for a
