@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::config::{FaultConfig, SimConfig};
+use crate::config::{FaultConfig, OAuthConfig, Region, SimConfig};
 use crate::handle::Simulator;
 use crate::webhooks::WebhookConfig;
 
@@ -86,6 +86,19 @@ pub struct SimulateArgs {
     /// Milliseconds before the one retry of a failed webhook delivery.
     #[arg(long, default_value_t = 60_000)]
     pub webhook_retry_delay_ms: u64,
+    /// The hosting region `GET /me` reports.
+    #[arg(long, value_enum, default_value_t = Region::Us)]
+    pub region: Region,
+    /// The OAuth client id `POST /auth/eagle/token` accepts.
+    #[arg(long, default_value = "sim-client-id")]
+    pub oauth_client_id: String,
+    /// The OAuth client secret `POST /auth/eagle/token` accepts.
+    #[arg(
+        long,
+        default_value = "sim-client-secret",
+        env = "ICSYNC_SIM_OAUTH_CLIENT_SECRET"
+    )]
+    pub oauth_client_secret: String,
 }
 
 impl SimulateArgs {
@@ -117,6 +130,12 @@ impl SimulateArgs {
                 client_secret: self.webhook_secret.clone(),
                 retry_delay: Duration::from_millis(self.webhook_retry_delay_ms),
                 ..WebhookConfig::default()
+            },
+            region: self.region,
+            oauth: OAuthConfig {
+                client_id: self.oauth_client_id.clone(),
+                client_secret: self.oauth_client_secret.clone(),
+                ..OAuthConfig::default()
             },
             ..SimConfig::default()
         }

@@ -329,6 +329,12 @@ impl SimHandle {
         self.state.read().live
     }
 
+    /// Mints a one-time OAuth code for `POST /auth/eagle/token` (valid for the configured
+    /// code lifetime, five minutes by default, or `ttl`).
+    pub fn mint_oauth_code(&self, ttl: Option<Duration>) -> String {
+        crate::api::oauth::mint_code(&self.state, ttl).0
+    }
+
     /// Closes a conversation as an admin (the first admin when `None`); returns the conversation.
     pub fn close_conversation(
         &self,

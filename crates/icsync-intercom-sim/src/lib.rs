@@ -25,7 +25,7 @@ mod server;
 mod webhooks;
 
 pub use cli::{SimulateArgs, run_cli};
-pub use config::{FaultConfig, SimConfig};
+pub use config::{FaultConfig, OAuthConfig, Region, SimConfig};
 pub use control::{ContactRef, ContactRole, EventCounts, Knobs, NewContact, Summary};
 pub use error::{ApiError, SimError};
 pub use handle::{SimHandle, Simulator};

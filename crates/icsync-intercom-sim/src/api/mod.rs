@@ -10,6 +10,7 @@ pub(crate) mod contacts;
 pub(crate) mod conversation_search;
 pub(crate) mod conversations;
 pub(crate) mod events;
+pub(crate) mod oauth;
 pub(crate) mod params;
 pub(crate) mod query;
 pub(crate) mod search;

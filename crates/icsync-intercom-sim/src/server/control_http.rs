@@ -189,3 +189,23 @@ pub(crate) async fn close(
     let b = json_object(&body)?;
     conversations::close(&st, &id, admin_id(&b)?).map(Json)
 }
+
+/// `POST /_sim/oauth/codes` with `{ttl_ms?}`: `{code, client_id, expires_in}` (seconds).
+pub(crate) async fn mint_oauth_code(
+    State(st): State<Arc<AppState>>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let b = json_object(&body)?;
+    let ttl = match b.get("ttl_ms") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(std::time::Duration::from_millis(v.as_u64().ok_or_else(
+            || ApiError::invalid("ttl_ms must be a whole number of milliseconds"),
+        )?)),
+    };
+    let (code, ttl) = crate::api::oauth::mint_code(&st, ttl);
+    Ok(Json(json!({
+        "code": code,
+        "client_id": st.config.oauth.client_id,
+        "expires_in": ttl.as_secs(),
+    })))
+}

@@ -93,6 +93,11 @@ pub(crate) async fn intercom_layer(
 }
 
 async fn handle(state: &AppState, req: Request, next: Next) -> (Response, Option<Fault>) {
+    // The OAuth exchange authenticates with the app's client credentials, not a token, and
+    // is no part of the REST API's versions and rate limits.
+    if req.uri().path() == crate::api::oauth::TOKEN_PATH {
+        return (next.run(req).await, None);
+    }
     if !authorized(req.headers(), &state.config.token) {
         return (ApiError::unauthorized().into_response(), None);
     }

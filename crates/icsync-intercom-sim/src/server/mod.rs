@@ -16,7 +16,7 @@ use axum::routing::{get, post, put};
 
 use crate::api::{
     admin, attributes, companies, company_write, contact_companies, contacts, conversation_search,
-    conversations, events, search,
+    conversations, events, oauth, search,
 };
 use crate::error::ApiError;
 use state::AppState;
@@ -56,6 +56,7 @@ async fn not_found() -> ApiError {
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let intercom = Router::new()
         .route("/me", get(admin::me))
+        .route(oauth::TOKEN_PATH, post(oauth::token))
         .route("/admins", get(admin::admins))
         .route("/tags", get(admin::list_tags).post(admin::create_tag))
         .route("/contacts", get(contacts::list).post(contacts::create))
@@ -161,6 +162,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/_sim/webhooks/ping", post(control_webhooks::ping))
         .route("/_sim/webhooks/forge", post(control_webhooks::forge))
-        .route("/_sim/webhooks/replay", post(control_webhooks::replay));
+        .route("/_sim/webhooks/replay", post(control_webhooks::replay))
+        .route("/_sim/oauth/codes", post(control_http::mint_oauth_code));
     control.merge(intercom).with_state(state)
 }
