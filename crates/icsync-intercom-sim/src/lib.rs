@@ -26,7 +26,7 @@ mod webhooks;
 
 pub use cli::{SimulateArgs, run_cli};
 pub use config::{FaultConfig, OAuthConfig, Region, SimConfig};
-pub use control::{ContactRef, ContactRole, EventCounts, Knobs, NewContact, Summary};
+pub use control::{ContactRef, ContactRole, ContactsJson, EventCounts, Knobs, NewContact, Summary};
 pub use error::{ApiError, SimError};
 pub use handle::{SimHandle, Simulator};
 pub use server::journal::JournalEntry;

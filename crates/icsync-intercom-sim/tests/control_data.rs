@@ -309,10 +309,17 @@ async fn read_back_equals_what_the_api_pages_out() {
             None => break,
         }
     }
-    assert_eq!(api.sim.contacts_json(), listed);
-    let mut streamed = 0;
-    api.sim.for_each_contact_json(|_| streamed += 1);
-    assert_eq!(streamed, 420);
+    assert_eq!(api.sim.contacts_json().collect::<Vec<_>>(), listed);
+    // Lazy: the simulator can be used (and changed) mid-iteration.
+    let mut iter = api.sim.contacts_json();
+    let first = iter.next().unwrap();
+    api.sim
+        .update_contact(
+            first["id"].as_str().unwrap(),
+            json!({"name": "mid-iteration"}),
+        )
+        .unwrap();
+    assert_eq!(iter.count(), 419);
     let over_http = api
         .send(
             Method::GET,

@@ -17,7 +17,7 @@ use crate::server::journal::JournalEntry;
 use crate::server::state::AppState;
 
 pub use mutate::{ContactRole, NewContact};
-pub use readback::{ContactRef, EventCounts};
+pub use readback::{ContactRef, ContactsJson, EventCounts};
 
 /// Object counts, as the API would report them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -36,21 +36,55 @@ fn listable_slots(w: &World, since: Option<i64>) -> Vec<u32> {
         .collect()
 }
 
-/// Calls `f` with each listable contact's JSON, in list order. The read lock is taken per
-/// chunk of contacts, so `f` may call the simulator; contacts written meanwhile may show
-/// either version.
-pub(crate) fn for_each_contact(st: &AppState, since: Option<i64>, mut f: impl FnMut(Value)) {
-    let slots = listable_slots(&st.read(), since);
-    for chunk in slots.chunks(CHUNK) {
-        let rendered: Vec<Value> = {
-            let w = st.read();
-            chunk
+/// The listable contacts' JSON in list order, rendered a chunk at a time under the read lock
+/// (so memory stays flat and the simulator stays usable while the caller iterates; a contact
+/// written meanwhile may show either version, one deleted or archived meanwhile is skipped).
+/// From [`crate::SimHandle::contacts_json`].
+#[derive(Debug)]
+pub struct ContactsJson<'a> {
+    st: &'a AppState,
+    slots: Vec<u32>,
+    next: usize,
+    buf: std::vec::IntoIter<Value>,
+}
+
+impl<'a> ContactsJson<'a> {
+    pub(crate) fn new(st: &'a AppState, since: Option<i64>) -> Self {
+        ContactsJson {
+            slots: listable_slots(&st.read(), since),
+            st,
+            next: 0,
+            buf: Vec::new().into_iter(),
+        }
+    }
+}
+
+impl Iterator for ContactsJson<'_> {
+    type Item = Value;
+
+    fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(v) = self.buf.next() {
+                return Some(v);
+            }
+            if self.next >= self.slots.len() {
+                return None;
+            }
+            let end = (self.next + CHUNK).min(self.slots.len());
+            let w = self.st.read();
+            let rendered: Vec<Value> = self.slots[self.next..end]
                 .iter()
                 .filter(|&&s| w.contacts[s as usize].is_live())
                 .map(|&s| contact::contact(&w, s))
-                .collect()
-        };
-        rendered.into_iter().for_each(&mut f);
+                .collect();
+            self.next = end;
+            self.buf = rendered.into_iter();
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.slots.len() - self.next + self.buf.len();
+        (self.buf.len(), Some(left))
     }
 }
 

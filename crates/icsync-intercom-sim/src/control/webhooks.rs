@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::error::SimError;
 use crate::server::state::AppState;
 use crate::webhooks::journal::WebhookDelivery;
-use crate::webhooks::{Forgery, WebhookConfig, WebhookFaults, Webhooks, deliver, topics};
+use crate::webhooks::{Forgery, WebhookConfig, WebhookFaults, Webhooks, forge, topics};
 
 /// What `GET /_sim/webhooks` shows: the configuration without the secret, and the state.
 #[derive(Debug, Clone, Serialize)]
@@ -142,14 +142,14 @@ pub(crate) async fn forge(
         }
     };
     let n = Webhooks::notification(&topic, item);
-    deliver::forge(&st.webhooks.hub, n, kind)
+    forge::forge(&st.webhooks.hub, n, kind)
         .await
         .map_err(SimError::Webhook)
 }
 
 /// Re-sends journal entry `seq` byte for byte (same id, body and signature).
 pub(crate) async fn replay(st: &AppState, seq: u64) -> Result<WebhookDelivery, SimError> {
-    deliver::replay(&st.webhooks.hub, seq)
+    forge::replay(&st.webhooks.hub, seq)
         .await
         .map_err(SimError::Webhook)
 }

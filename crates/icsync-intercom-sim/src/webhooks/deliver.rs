@@ -1,6 +1,6 @@
 //! Delivery of notifications: the envelope, the `X-Hub-Signature`, one dispatcher task in
-//! emission order, the one retry after `retry_delay`, 410 disabling, faults, forgeries and
-//! replays; every attempt is journaled.
+//! emission order, the one retry after `retry_delay`, 410 disabling and the delivery faults;
+//! every attempt is journaled (forgeries and replays live in `forge`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -13,7 +13,7 @@ use sha1::Sha1;
 use tokio::sync::mpsc;
 
 use super::journal::WebhookDelivery;
-use super::{Forgery, Hub, Notification};
+use super::{Hub, Notification};
 use crate::error::SimError;
 use crate::server::state::{now_ms, now_secs};
 
@@ -250,7 +250,7 @@ async fn attempt(
 }
 
 /// POSTs `body`; `(status, error, duration_ms)`.
-async fn post(
+pub(super) async fn post(
     hub: &Hub,
     url: &str,
     body: &[u8],
@@ -277,7 +277,7 @@ async fn post(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record(
+pub(super) fn record(
     n: &Notification,
     attempt: u32,
     url: &str,
@@ -302,76 +302,6 @@ fn record(
         signature,
         body: String::from_utf8_lossy(body).into_owned(),
     }
-}
-
-/// Sends one deliberately forged delivery of `n` (no retry); returns its journal entry.
-pub(crate) async fn forge(
-    hub: &Hub,
-    n: Notification,
-    kind: Forgery,
-) -> Result<WebhookDelivery, String> {
-    let (url, secret, timeout) = {
-        let c = hub.config();
-        (c.url.clone(), c.client_secret.clone(), c.timeout)
-    };
-    let url = url.ok_or("no webhook url is configured")?;
-    let body = envelope(&hub.app_id, &n, 1, now_secs());
-    let (sig, fault) = match kind {
-        Forgery::BadSignature => (
-            Some(signature(&format!("{secret}-forged"), &body)),
-            "forged_signature",
-        ),
-        Forgery::MissingSignature => (None, "missing_signature"),
-    };
-    let (status, error, ms) = post(hub, &url, &body, sig.as_deref(), timeout).await;
-    let accepted = status.is_some_and(|s| (200..300).contains(&s));
-    let mut d = record(
-        &n,
-        1,
-        &url,
-        status,
-        if accepted { "delivered" } else { "failed" },
-        Some(fault),
-        sig,
-        &body,
-    );
-    d.error = error;
-    d.duration_ms = ms;
-    let seq = hub.journal().push(d.clone());
-    d.seq = seq;
-    Ok(d)
-}
-
-/// Re-sends the exact body and signature of journal entry `seq` (a replay); returns the new entry.
-pub(crate) async fn replay(hub: &Hub, seq: u64) -> Result<WebhookDelivery, String> {
-    let old = hub
-        .journal()
-        .get(seq)
-        .ok_or_else(|| format!("no webhook delivery {seq} in the journal"))?;
-    let url = hub.config().url.clone().unwrap_or_else(|| old.url.clone());
-    let timeout = hub.config().timeout;
-    let (status, error, ms) = post(
-        hub,
-        &url,
-        old.body.as_bytes(),
-        old.signature.as_deref(),
-        timeout,
-    )
-    .await;
-    let accepted = status.is_some_and(|s| (200..300).contains(&s));
-    let mut d = WebhookDelivery {
-        seq: 0,
-        at_ms: now_ms(),
-        url,
-        status,
-        error,
-        duration_ms: ms,
-        outcome: if accepted { "delivered" } else { "failed" }.to_owned(),
-        fault: Some("replay".to_owned()),
-        ..old
-    };
-    d.seq = hub.journal().push(d.clone());
-    Ok(d)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! dispatcher task delivers in emission order (`deliver`), journaling each attempt (`journal`).
 
 pub(crate) mod deliver;
+pub(crate) mod forge;
 pub(crate) mod journal;
 pub(crate) mod topics;
 
