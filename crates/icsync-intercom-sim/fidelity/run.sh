@@ -2,9 +2,14 @@
 # Fidelity checks of the Intercom simulator, runnable from CI:
 #   1. schemathesis (positive and negative cases) against the 2.11 description + overlay.yaml,
 #      restricted to the operations in operations.txt;
-#   2. the official python-intercom SDK lists everything and matches /_sim/summary.
-# Creates a venv under target/, builds and starts the simulator's own binary on a free port,
-# and exits non-zero on any failure.
+#   2. the official python-intercom SDK lists everything and matches /_sim/summary;
+#   3. the official Node SDK (intercom-client 7, its default Intercom-Version 2.14) pages
+#      contacts, companies and conversations and matches /_sim/summary;
+#   4. tap-intercom 2.2.5 (Intercom-Version 2.12) syncs the same streams, base URL redirected
+#      at run time by tap_run.py, and its records match /_sim/summary.
+# Installs the pinned third-party tools under target/ (venvs, a throwaway npm prefix; none of
+# their code enters the repository), builds and starts the simulator's own binary on a free
+# port, and exits non-zero on any failure.
 #
 # usage: crates/icsync-intercom-sim/fidelity/run.sh   (env: SIM_FIDELITY_EXAMPLES, default 25)
 set -euo pipefail
@@ -26,18 +31,34 @@ SUMS
 )
 echo "spec/api.intercom.io.yaml and LICENSE match their recorded sha256"
 
-echo "== python tools (pinned)"
-if [ ! -x "$venv/bin/python" ]; then
-  if ! python3 -m venv "$venv"; then
-    # Debian splits venv support out of python3; install it when we can.
-    rm -rf "$venv"
+# make_venv DIR: a Python venv at DIR (Debian splits venv support out of python3; install it
+# when we can).
+make_venv() {
+  [ -x "$1/bin/python" ] && return 0
+  if ! python3 -m venv "$1"; then
+    rm -rf "$1"
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
       DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
     fi
-    python3 -m venv "$venv"
+    python3 -m venv "$1"
   fi
-fi
+}
+
+echo "== python tools (pinned)"
+make_venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+make_venv "$work/tap-venv"
+"$work/tap-venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/tap-requirements.txt"
+
+echo "== node tools (pinned)"
+node_sdk="intercom-client@7.0.3"
+command -v node >/dev/null && command -v npm >/dev/null \
+  || { echo "node and npm are needed for the Node SDK check (apt-get install nodejs npm)"; exit 1; }
+if ! grep -q '"version": "7.0.3"' "$work/node/node_modules/intercom-client/package.json" 2>/dev/null; then
+  mkdir -p "$work/node"
+  npm install --prefix "$work/node" --no-save --no-audit --no-fund --loglevel=error "$node_sdk" >/dev/null
+fi
+echo "$node_sdk in $work/node"
 
 echo "== overlay"
 "$venv/bin/python" "$here/apply_overlay.py" "$crate/spec/api.intercom.io.yaml" "$here/overlay.yaml" "$work/api.intercom.io.yaml"
@@ -67,9 +88,10 @@ ids="$(curl -sf "${auth[@]}" "$base/contacts?per_page=3" | "$venv/bin/python" -c
 read -r contact_id delete_id archive_id <<<"$ids"
 company_id="$(curl -sf "${auth[@]}" "$base/companies?per_page=1" | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')"
 conversation_id="$(curl -sf "${auth[@]}" "$base/conversations?per_page=1" | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["conversations"][0]["id"])')"
+detach_contact_id="$(curl -sf "${auth[@]}" "$base/companies/$company_id/contacts?per_page=150" | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["data"][-1]["id"])')"
 attribute_id="$(curl -sf "${auth[@]}" "$base/data_attributes?model=contact" | "$venv/bin/python" -c 'import json,sys; print(next(a["id"] for a in json.load(sys.stdin)["data"] if a.get("custom")))')"
 sed -e "s/@CONTACT_ID@/$contact_id/" -e "s/@DELETE_CONTACT_ID@/$delete_id/" -e "s/@ARCHIVE_CONTACT_ID@/$archive_id/" \
-  -e "s/@COMPANY_ID@/$company_id/" -e "s/@CONVERSATION_ID@/$conversation_id/" -e "s/@DATA_ATTRIBUTE_ID@/$attribute_id/" \
+  -e "s/@COMPANY_ID@/$company_id/" -e "s/@DETACH_CONTACT_ID@/$detach_contact_id/" -e "s/@CONVERSATION_ID@/$conversation_id/" -e "s/@DATA_ATTRIBUTE_ID@/$attribute_id/" \
   "$here/schemathesis.toml.in" >"$work/schemathesis.toml"
 
 echo "== fidelity check 1: schemathesis (positive and negative) against the 2.11 description"
@@ -102,4 +124,12 @@ echo "fidelity check 1 passed"
 echo "== fidelity check 2: python-intercom SDK against /_sim/summary"
 curl -sf -X POST "$base/_sim/reset" >/dev/null
 "$venv/bin/python" "$here/sdk_check.py" "$base" "$token"
+
+echo "== fidelity check 3: the official Node SDK against /_sim/summary"
+curl -sf -X POST "$base/_sim/reset" >/dev/null
+NODE_PATH="$work/node/node_modules" node "$here/node_check.cjs" "$base" "$token"
+
+echo "== fidelity check 4: tap-intercom against /_sim/summary"
+curl -sf -X POST "$base/_sim/reset" >/dev/null
+"$work/tap-venv/bin/python" "$here/tap_check.py" "$work/tap-venv/bin/python" "$base" "$token" "$work"
 echo "fidelity checks passed"

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::config::{FaultConfig, SimConfig};
+use crate::config::{FaultConfig, OAuthConfig, Region, SimConfig};
 use crate::handle::Simulator;
+use crate::webhooks::WebhookConfig;
 
 /// Flags of `icsync simulate` (also used by this crate's own binary).
 #[derive(Debug, Clone, clap::Args)]
@@ -72,6 +73,32 @@ pub struct SimulateArgs {
     /// Answer every request 429 for this many seconds from start.
     #[arg(long, default_value_t = 0)]
     pub fault_429_storm_secs: u64,
+    /// POST signed webhook notifications to this URL when the data changes.
+    #[arg(long)]
+    pub webhook_url: Option<String>,
+    /// The app's client secret that signs webhooks (X-Hub-Signature).
+    #[arg(
+        long,
+        default_value = "sim-client-secret",
+        env = "ICSYNC_SIM_WEBHOOK_SECRET"
+    )]
+    pub webhook_secret: String,
+    /// Milliseconds before the one retry of a failed webhook delivery.
+    #[arg(long, default_value_t = 60_000)]
+    pub webhook_retry_delay_ms: u64,
+    /// The hosting region `GET /me` reports.
+    #[arg(long, value_enum, default_value_t = Region::Us)]
+    pub region: Region,
+    /// The OAuth client id `POST /auth/eagle/token` accepts.
+    #[arg(long, default_value = "sim-client-id")]
+    pub oauth_client_id: String,
+    /// The OAuth client secret `POST /auth/eagle/token` accepts.
+    #[arg(
+        long,
+        default_value = "sim-client-secret",
+        env = "ICSYNC_SIM_OAUTH_CLIENT_SECRET"
+    )]
+    pub oauth_client_secret: String,
 }
 
 impl SimulateArgs {
@@ -98,6 +125,18 @@ impl SimulateArgs {
                 storm_429_secs: self.fault_429_storm_secs,
                 ..FaultConfig::default()
             },
+            webhooks: WebhookConfig {
+                url: self.webhook_url.clone(),
+                client_secret: self.webhook_secret.clone(),
+                retry_delay: Duration::from_millis(self.webhook_retry_delay_ms),
+                ..WebhookConfig::default()
+            },
+            region: self.region,
+            oauth: OAuthConfig {
+                client_id: self.oauth_client_id.clone(),
+                client_secret: self.oauth_client_secret.clone(),
+                ..OAuthConfig::default()
+            },
             ..SimConfig::default()
         }
     }
@@ -117,6 +156,9 @@ pub async fn run_cli(args: SimulateArgs) -> anyhow::Result<()> {
         s.contacts, s.users, s.leads, s.companies, s.conversations, s.events
     );
     println!("control surface: {}/_sim/summary", sim.base_url());
+    if let Some(url) = &sim.webhooks().url {
+        println!("webhooks: {url}");
+    }
     wait_for_stop().await;
     println!("stopping");
     sim.shutdown().await;

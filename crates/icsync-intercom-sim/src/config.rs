@@ -41,6 +41,56 @@ pub struct SimConfig {
     pub journal_capacity: usize,
     /// Fault knobs in force from the start (they can be changed at run time).
     pub faults: FaultConfig,
+    /// Webhooks out: target URL, client secret, retry delay, timeout, delivery faults.
+    pub webhooks: crate::webhooks::WebhookConfig,
+    /// The hosting region `GET /me` reports (`app.region`).
+    pub region: Region,
+    /// The app's OAuth credentials for `POST /auth/eagle/token`.
+    pub oauth: OAuthConfig,
+}
+
+/// Intercom's hosting regions (`api.intercom.io`, `api.eu.intercom.io`, `api.au.intercom.io`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Region {
+    #[default]
+    Us,
+    Eu,
+    Au,
+}
+
+impl Region {
+    /// As `app.region` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Us => "US",
+            Region::Eu => "EU",
+            Region::Au => "AU",
+        }
+    }
+}
+
+/// The OAuth app the simulator plays: its client id and secret (Intercom uses one client
+/// secret for OAuth and for webhook signatures; both default to `sim-client-secret`), how long
+/// a code lives, and the token an exchange hands out (the simulator's API token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OAuthConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Codes expire this long after they are minted ("after about 5 minutes").
+    #[serde(with = "millis", rename = "code_ttl_ms")]
+    pub code_ttl: Duration,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        OAuthConfig {
+            client_id: "sim-client-id".to_owned(),
+            client_secret: "sim-client-secret".to_owned(),
+            code_ttl: Duration::from_secs(300),
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -62,6 +112,9 @@ impl Default for SimConfig {
             reject_unknown_custom_attributes: true,
             journal_capacity: 10_000,
             faults: FaultConfig::default(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
+            region: Region::Us,
+            oauth: OAuthConfig::default(),
         }
     }
 }
@@ -91,7 +144,7 @@ pub struct FaultConfig {
     pub scroll_failure_rate: f64,
 }
 
-mod millis {
+pub(crate) mod millis {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};

@@ -16,6 +16,8 @@ pub enum SimError {
     TimeZone(String),
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("webhook: {0}")]
+    Webhook(String),
 }
 
 /// An Intercom error answer: HTTP status plus one `{code, message}` in an `error.list` body.
@@ -37,6 +39,11 @@ impl ApiError {
 
     pub(crate) fn with_code(mut self, code: &'static str) -> Self {
         self.code = code;
+        self
+    }
+
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
         self
     }
 

@@ -22,10 +22,14 @@ pub(crate) mod model;
 pub(crate) mod render;
 pub(crate) mod rng;
 mod server;
+mod webhooks;
 
 pub use cli::{SimulateArgs, run_cli};
-pub use config::{FaultConfig, SimConfig};
-pub use control::{EventCounts, Knobs, Summary};
+pub use config::{FaultConfig, OAuthConfig, Region, SimConfig};
+pub use control::{ContactRef, ContactRole, ContactsJson, EventCounts, Knobs, NewContact, Summary};
 pub use error::{ApiError, SimError};
 pub use handle::{SimHandle, Simulator};
 pub use server::journal::JournalEntry;
+pub use webhooks::deliver::signature as webhook_signature;
+pub use webhooks::journal::WebhookDelivery;
+pub use webhooks::{Forgery, WebhookConfig, WebhookFaults};

@@ -16,8 +16,11 @@ use crate::server::state::AppState;
 
 pub(crate) async fn me(State(st): State<Arc<AppState>>) -> Json<Value> {
     let w = st.read();
-    let region = "US";
-    Json(misc::me(&w, &st.config.time_zone, region))
+    Json(misc::me(
+        &w,
+        &st.config.time_zone,
+        st.config.region.as_str(),
+    ))
 }
 
 pub(crate) async fn admins(

@@ -156,6 +156,7 @@ pub(crate) async fn create_or_update(
     if let Some(attrs) = &write.custom {
         check_custom(&w, attrs)?;
     }
+    let mut created = false;
     let slot = match w
         .company_ids
         .get(&company_id)
@@ -194,10 +195,12 @@ pub(crate) async fn create_or_update(
                 deleted: false,
             });
             w.company_ids.insert(company_id, slot);
+            created = true;
             slot
         }
     };
     apply(&mut w, slot, write, now);
+    crate::webhooks::topics::company(&st, &w, slot, created);
     Ok(Json(company::company(&w, slot)))
 }
 
@@ -221,5 +224,6 @@ pub(crate) async fn update(
         check_custom(&w, attrs)?;
     }
     apply(&mut w, slot, write, now_secs());
+    crate::webhooks::topics::company(&st, &w, slot, false);
     Ok(Json(company::company(&w, slot)))
 }

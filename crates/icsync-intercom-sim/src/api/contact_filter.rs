@@ -41,7 +41,8 @@ pub(crate) fn contact_kind(w: &World, field: &str) -> Option<Kind> {
         f => {
             let name = f.strip_prefix("custom_attributes.")?;
             match w.attribute(Model::Contact, name)?.data_type {
-                "integer" | "float" => Kind::Int,
+                "integer" => Kind::Int,
+                "float" => Kind::Float,
                 "boolean" => Kind::Bool,
                 "date" => Kind::Date,
                 _ => Kind::Str,
@@ -160,7 +161,7 @@ impl ContactEval<'_> {
                     .and_then(|k| d.custom_attributes.get(k));
                 match kind {
                     Kind::Date => date_match(self.tz, op, v.and_then(Value::as_i64), value),
-                    Kind::Int => num_match(op, v.and_then(Value::as_f64), value),
+                    Kind::Int | Kind::Float => num_match(op, v.and_then(Value::as_f64), value),
                     Kind::Bool => v
                         .and_then(Value::as_bool)
                         .is_some_and(|b| bool_match(op, b, value)),

@@ -1,5 +1,5 @@
-//! Contact routes: list (cursor pages), show, create, update, delete, archive, unarchive, and
-//! the contact's companies (list and attach).
+//! Contact routes: list (cursor pages), show, create, update, delete, archive, unarchive (the
+//! contact's companies live in `contact_companies`).
 
 use std::sync::Arc;
 
@@ -13,8 +13,9 @@ use super::params::{Query, json_object};
 use super::write::{ContactWrite, apply_contact_write, create_contact, set_flag};
 use crate::error::{ApiError, ApiResult};
 use crate::model::contact::{FLAG_ARCHIVED, FLAG_DELETED};
-use crate::render::{company, contact, misc};
+use crate::render::{contact, misc};
 use crate::server::state::{AppState, now_ms, now_secs};
+use crate::webhooks::topics::{self, ContactChange};
 
 /// `GET /contacts`: default 10, max 150; cursor = position in slot order.
 pub(crate) async fn list(
@@ -101,6 +102,7 @@ pub(crate) async fn create(State(st): State<Arc<AppState>>, body: Bytes) -> ApiR
     }
     let mut w = st.write();
     let slot = create_contact(&mut w, write, now_secs(), now_ms())?;
+    topics::contact(&st, &w, slot, ContactChange::Created);
     Ok(Json(contact::contact(&w, slot)))
 }
 
@@ -114,6 +116,7 @@ pub(crate) async fn update(
     let mut w = st.write();
     let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
     apply_contact_write(&mut w, slot, write, now_secs(), now_ms())?;
+    topics::contact(&st, &w, slot, ContactChange::Updated);
     Ok(Json(contact::contact(&w, slot)))
 }
 
@@ -124,6 +127,7 @@ pub(crate) async fn delete(
     let mut w = st.write();
     let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
     let body = contact::contact_flag(&w, slot, "deleted", true);
+    topics::contact(&st, &w, slot, ContactChange::Deleted);
     set_flag(&mut w, slot, FLAG_DELETED, true);
     Ok(Json(body))
 }
@@ -135,6 +139,7 @@ pub(crate) async fn archive(
     let mut w = st.write();
     let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
     set_flag(&mut w, slot, FLAG_ARCHIVED, true);
+    topics::contact(&st, &w, slot, ContactChange::Archived);
     Ok(Json(contact::contact_flag(&w, slot, "archived", true)))
 }
 
@@ -146,79 +151,4 @@ pub(crate) async fn unarchive(
     let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
     set_flag(&mut w, slot, FLAG_ARCHIVED, false);
     Ok(Json(contact::contact_flag(&w, slot, "archived", false)))
-}
-
-/// `GET /contacts/{id}/companies`: page-number pages; the body uses `data` like the example.
-pub(crate) async fn companies(
-    State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let q = Query::parse(q.as_deref());
-    let per_page = q.per_page(50, 150)?;
-    let page = q.page()?;
-    let w = st.read();
-    let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
-    let all: Vec<u32> = w.contacts[slot as usize]
-        .companies
-        .iter()
-        .copied()
-        .filter(|&c| !w.companies[c as usize].deleted)
-        .collect();
-    let data: Vec<Value> = all
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .map(|&c| company::company(&w, c))
-        .collect();
-    let path = format!("/contacts/{id}/companies");
-    Ok(Json(json!({
-        "type": "list",
-        "data": data,
-        "total_count": all.len(),
-        "pages": misc::link_pages(&st.base_url, &path, page, per_page, all.len()),
-    })))
-}
-
-/// `POST /contacts/{id}/companies` with `{id: <company id>}`.
-pub(crate) async fn attach_company(
-    State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let body = json_object(&body)?;
-    let company_id = match body.get("id") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        Some(Value::String(_)) | None | Some(Value::Null) => {
-            return Err(ApiError::missing("company not specified"));
-        }
-        Some(_) => return Err(ApiError::invalid("id must be a string")),
-    };
-    let mut w = st.write();
-    let slot = w.contact_slot(&id).ok_or_else(ApiError::user_not_found)?;
-    let cslot = w
-        .company_slot(&company_id)
-        .ok_or_else(ApiError::company_not_found)?;
-    attach(&mut w, slot, cslot)?;
-    Ok(Json(company::company(&w, cslot)))
-}
-
-pub(crate) fn attach(w: &mut crate::model::world::World, slot: u32, cslot: u32) -> ApiResult<()> {
-    let rec = &mut w.contacts[slot as usize];
-    if rec.companies.contains(&cslot) {
-        return Ok(());
-    }
-    if rec.companies.len() >= 1000 {
-        return Err(ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            "contact_company_limit_exceeded",
-            "Contact has reached the maximum of 1000 company associations",
-        ));
-    }
-    let mut list = rec.companies.to_vec();
-    list.push(cslot);
-    rec.companies = list.into_boxed_slice();
-    rec.updated_at = rec.updated_at.max(now_secs() as u32);
-    w.companies[cslot as usize].contacts.push(slot);
-    Ok(())
 }

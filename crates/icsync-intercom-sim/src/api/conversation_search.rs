@@ -1,4 +1,5 @@
-//! `POST /conversations/search`: fields, exact-second dates (`>`/`<` inclusive), paging.
+//! `POST /conversations/search`: fields, exact-second dates (`>`/`<` inclusive), `id` ranges,
+//! paging.
 
 use std::sync::Arc;
 
@@ -17,7 +18,8 @@ use crate::server::state::AppState;
 
 fn conversation_kind(field: &str) -> Option<Kind> {
     Some(match field {
-        "id" | "contact_ids" | "state" | "source.author.id" | "source.delivered_as" => Kind::Str,
+        "id" => Kind::ConversationId,
+        "contact_ids" | "state" | "source.author.id" | "source.delivered_as" => Kind::Str,
         "created_at" | "updated_at" => Kind::Date,
         "admin_assignee_id" | "team_assignee_id" | "statistics.count_conversation_parts" => {
             Kind::Int
@@ -42,7 +44,7 @@ fn conv_match(w: &World, slot: u32, node: &Node) -> bool {
                 _ => int_match(*op, Some(t), value),
             };
             match field.as_str() {
-                "id" => str_match(*op, Some(&conversation::conversation_id(slot)), value),
+                "id" => id_match(*op, slot, value),
                 "contact_ids" => str_match(
                     *op,
                     Some(&w.contacts[c.contact as usize].id.to_string()),
@@ -72,6 +74,24 @@ fn conv_match(w: &World, slot: u32, node: &Node) -> bool {
     }
 }
 
+/// Conversation ids compare as numbers under `>`/`<` (inclusive, like the other `>`/`<` of
+/// conversation search); `""` is below every id, so `id > ""` matches them all.
+fn id_match(op: Op, slot: u32, value: &Value) -> bool {
+    let id = crate::model::conversation::FIRST_CONVERSATION_ID + u64::from(slot);
+    match (op, value.as_str()) {
+        (Op::Gt | Op::Lt, Some("")) => op == Op::Gt,
+        (Op::Gt | Op::Lt, Some(v)) => match v.trim().parse::<u64>() {
+            Ok(n) if op == Op::Gt => id >= n,
+            Ok(n) => id <= n,
+            // Not a number: compare as text, as a string field would.
+            Err(_) if op == Op::Gt => id.to_string().as_str() >= v,
+            Err(_) => id.to_string().as_str() <= v,
+        },
+        (Op::Gt | Op::Lt, None) => false,
+        _ => str_match(op, Some(&id.to_string()), value),
+    }
+}
+
 pub(crate) async fn conversations(
     State(st): State<Arc<AppState>>,
     body: Bytes,
@@ -96,6 +116,8 @@ pub(crate) async fn conversations(
             match field.as_str() {
                 "created_at" => out.sort_by_key(|&s| c[s as usize].created_at),
                 "updated_at" => out.sort_by_key(|&s| c[s as usize].updated_at),
+                // Ids grow with the slot: slot order is id order.
+                "id" => out.sort_unstable(),
                 _ => {}
             }
             if *desc {

@@ -10,10 +10,15 @@ use crate::error::{ApiError, ApiResult};
 pub(crate) enum Kind {
     Str,
     Int,
+    /// Float custom attributes: integer operators, any number.
+    Float,
     Bool,
     Date,
     /// `tag_id`: only `=` and `!=`.
     Tag,
+    /// Conversation `id`: a string that also takes `>`/`<` (tap-intercom pages conversations
+    /// with `id > ""`, on every sync; see docs/SIMULATOR.md).
+    ConversationId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +80,11 @@ fn allowed(kind: Kind, op: Op, date_ops_extended: bool) -> bool {
             op,
             Eq | Ne | In | Nin | Contains | NotContains | StartsWith | EndsWith
         ),
-        Kind::Int => matches!(op, Eq | Ne | In | Nin | Lt | Gt | Le | Ge),
+        Kind::Int | Kind::Float => matches!(op, Eq | Ne | In | Nin | Lt | Gt | Le | Ge),
+        Kind::ConversationId => matches!(
+            op,
+            Eq | Ne | In | Nin | Lt | Gt | Contains | NotContains | StartsWith | EndsWith
+        ),
         Kind::Bool => matches!(op, Eq | Ne | In | Nin),
         Kind::Tag => matches!(op, Eq | Ne),
         Kind::Date if date_ops_extended => matches!(op, Eq | Ne | In | Nin | Lt | Gt),
@@ -90,10 +99,26 @@ fn value_ok(kind: Kind, op: Op, v: &Value) -> bool {
             .is_some_and(|a| a.iter().all(|x| value_ok(kind, Op::Eq, x)));
     }
     match kind {
-        Kind::Str | Kind::Tag => v.is_string() || v.is_null(),
+        Kind::Str | Kind::Tag | Kind::ConversationId => v.is_string() || v.is_null(),
         Kind::Int => v.is_i64() || v.is_null(),
+        Kind::Float => v.is_number() || v.is_null(),
         Kind::Date => v.is_i64(),
         Kind::Bool => v.is_boolean(),
+    }
+}
+
+/// A JSON float that holds a whole number (`1790899200.0`) as an integer; anything else as is.
+/// Python clients send `datetime.timestamp()` floats in search filters (tap-intercom does on
+/// every sync) and Intercom answers them, so whole floats count as integers; `1.5` stays a
+/// float and is refused where an integer or a date is expected.
+fn whole_number(v: Value) -> Value {
+    match &v {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => v,
+        },
+        Value::Array(items) => Value::Array(items.iter().cloned().map(whole_number).collect()),
+        _ => v,
     }
 }
 
@@ -159,7 +184,10 @@ fn parse_at(
             "The operator {op_str} is not supported for the field {field}"
         )));
     }
-    let value = obj.get("value").cloned().unwrap_or(Value::Null);
+    let mut value = obj.get("value").cloned().unwrap_or(Value::Null);
+    if matches!(kind, Kind::Int | Kind::Date) {
+        value = whole_number(value);
+    }
     if !value_ok(kind, op, &value) {
         return Err(ApiError::invalid(format!(
             "The value for {field} has the wrong type"
@@ -287,6 +315,21 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn whole_floats_count_as_integers_and_fractions_do_not() {
+        let q = json!({"field": "created_at", "operator": ">", "value": 1_790_899_200.0});
+        match parse(&q, &kinds, false) {
+            Ok(Node::Filter { value, .. }) => assert_eq!(value, json!(1_790_899_200_i64)),
+            other => panic!("whole float refused: {other:?}"),
+        }
+        let q = json!({"field": "owner_id", "operator": "IN", "value": [1.0, 2]});
+        assert!(parse(&q, &kinds, false).is_ok());
+        for bad in [json!(1_790_899_200.5), json!("1790899200"), json!(true)] {
+            let q = json!({"field": "created_at", "operator": "=", "value": bad});
+            assert!(parse(&q, &kinds, false).is_err(), "{bad} must be refused");
+        }
     }
 
     #[test]

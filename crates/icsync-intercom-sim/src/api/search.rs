@@ -123,7 +123,7 @@ pub(crate) async fn contacts(
     if let Some((field, _)) = &paging.sort
         && !matches!(
             contact_kind(&w, field),
-            Some(Kind::Date | Kind::Int | Kind::Str)
+            Some(Kind::Date | Kind::Int | Kind::Float | Kind::Str)
         )
     {
         return Err(ApiError::invalid(format!("{field} cannot be sorted on")));

@@ -81,7 +81,7 @@ impl ContactWrite {
 }
 
 /// Every key must be a live custom contact attribute and every value fit its type.
-fn check_custom(w: &World, attrs: &Map<String, Value>) -> ApiResult<()> {
+pub(crate) fn check_custom(w: &World, attrs: &Map<String, Value>) -> ApiResult<()> {
     for (k, v) in attrs {
         match w.attribute(Model::Contact, k).filter(|a| !a.archived) {
             Some(a) if !value_fits(a, v) => {
@@ -135,17 +135,29 @@ pub(crate) fn create_contact(
     if let Some(attrs) = &write.custom_attributes {
         check_custom(w, attrs)?;
     }
+    let lead = write.role.as_deref() == Some("lead");
+    let slot = insert_contact(w, lead, now, now_ms)?;
+    write_fields(w, slot, write, now, now_ms);
+    Ok(slot)
+}
+
+/// Appends an empty contact created at `created_at` (users are signed up then, leads never).
+pub(crate) fn insert_contact(
+    w: &mut World,
+    lead: bool,
+    created_at: i64,
+    now_ms: i64,
+) -> ApiResult<u32> {
     let slot = w.contacts.len() as u32;
     if slot > MAX_SLOT {
         return Err(ApiError::invalid("workspace is full"));
     }
-    let lead = write.role.as_deref() == Some("lead");
     w.contacts.push(ContactRec {
-        id: ObjectId::new(w.settings.seed ^ 0x5EED, CONTACT_KIND, now, slot),
+        id: ObjectId::new(w.settings.seed ^ 0x5EED, CONTACT_KIND, created_at, slot),
         seq: NO_SEQ,
-        created_at: to_ts(Some(now)),
-        updated_at: to_ts(Some(now)),
-        signed_up_at: if lead { 0 } else { to_ts(Some(now)) },
+        created_at: to_ts(Some(created_at)),
+        updated_at: to_ts(Some(created_at)),
+        signed_up_at: if lead { 0 } else { to_ts(Some(created_at)) },
         last_seen_at: 0,
         flags: if lead { FLAG_LEAD } else { 0 },
         companies: Box::new([]),
@@ -155,7 +167,6 @@ pub(crate) fn create_contact(
         })),
     });
     w.live += 1;
-    apply_contact_write(w, slot, write, now, now_ms)?;
     Ok(slot)
 }
 
@@ -168,12 +179,24 @@ pub(crate) fn apply_contact_write(
     now_ms: i64,
 ) -> ApiResult<()> {
     conflict(w, &write, Some(slot))?;
+    check_write(w, slot, &write)?;
+    write_fields(w, slot, write, now, now_ms);
+    Ok(())
+}
+
+/// The checks of a write besides conflicts: custom attributes exist and fit, no user→lead.
+fn check_write(w: &World, slot: u32, write: &ContactWrite) -> ApiResult<()> {
     if let Some(attrs) = &write.custom_attributes {
         check_custom(w, attrs)?;
     }
     if write.role.as_deref() == Some("lead") && !w.contacts[slot as usize].is_lead() {
         return Err(ApiError::invalid("A user cannot be converted to a lead"));
     }
+    Ok(())
+}
+
+/// Stores a checked write and bumps `updated_at` to `now` (never backwards).
+pub(crate) fn write_fields(w: &mut World, slot: u32, write: ContactWrite, now: i64, now_ms: i64) {
     if let Some(Some(e)) = &write.email {
         w.emails.insert(&normalize_email(e), slot);
     }
@@ -226,7 +249,6 @@ pub(crate) fn apply_contact_write(
         rec.last_seen_at = to_ts(v);
     }
     rec.updated_at = to_ts(Some(now)).max(rec.updated_at);
-    Ok(())
 }
 
 /// Sets or clears flags, keeping the live-contact count right.

@@ -24,7 +24,7 @@ fn author_with(world: &World, a: &Author, known: Option<&ContactData>) -> Value 
         Author::Admin(id) => {
             let admin = world.admins.iter().find(|x| x.id == *id);
             json!({"type": "admin", "id": id.to_string(), "name": admin.map(|x| x.name.clone()),
-                "email": admin.map(|x| x.email.clone()).unwrap_or_default()})
+                "email": admin.map(|x| x.email.clone())})
         }
         Author::Contact(slot) => {
             let rec = &world.contacts[*slot as usize];
@@ -36,8 +36,14 @@ fn author_with(world: &World, a: &Author, known: Option<&ContactData>) -> Value 
                     &generated
                 }
             };
-            json!({"type": rec.role(), "id": rec.id.to_string(), "name": d.name,
-                "email": d.email.as_deref().map(normalize_email).unwrap_or_default()})
+            // No email: `null`, not `""` (which the author's `format: email` refuses); see
+            // docs/SIMULATOR.md for the evidence.
+            let email = d
+                .email
+                .as_deref()
+                .map(normalize_email)
+                .filter(|e| !e.is_empty());
+            json!({"type": rec.role(), "id": rec.id.to_string(), "name": d.name, "email": email})
         }
     }
 }

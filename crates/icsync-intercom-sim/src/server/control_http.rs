@@ -1,4 +1,5 @@
-//! HTTP handlers of the control surface under `/_sim/` (no Intercom auth, never journaled).
+//! HTTP handlers of the control surface under `/_sim/` (no Intercom auth, never journaled):
+//! knobs, journal and mutations (read-back routes live in `control_read`).
 
 use std::sync::Arc;
 
@@ -12,6 +13,8 @@ use serde_json::{Value, json};
 use super::state::AppState;
 use crate::api::params::{Query, json_object};
 use crate::config::FaultConfig;
+use crate::control::conversations;
+use crate::control::mutate::{self, NewContact};
 use crate::control::{self, Knobs};
 use crate::error::{ApiError, ApiResult};
 
@@ -76,21 +79,38 @@ pub(crate) async fn update_contact(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let body = json_object(&body)?;
-    control::update_contact(&st, &id, &body).map(Json)
+    mutate::update_contact(&st, &id, &body).map(Json)
 }
 
-pub(crate) async fn event_counts(
+/// `POST /_sim/contacts`: a [`NewContact`] body; answers the contact JSON.
+pub(crate) async fn create_contact(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(control::event_counts(&st, &id)?)))
+    let c: NewContact = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid(format!("invalid contact: {e}")))?;
+    mutate::create_contact(&st, c).map(Json)
+}
+
+pub(crate) async fn attach_company(
+    State(st): State<Arc<AppState>>,
+    Path((id, company_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    mutate::attach_company(&st, &id, &company_id).map(Json)
+}
+
+pub(crate) async fn detach_company(
+    State(st): State<Arc<AppState>>,
+    Path((id, company_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    mutate::detach_company(&st, &id, &company_id).map(Json)
 }
 
 pub(crate) async fn delete_contact(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    control::delete_contact(&st, &id)?;
+    mutate::delete_contact(&st, &id)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -104,13 +124,19 @@ pub(crate) async fn add_event(
         .get("event_name")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::missing("event_name is required"))?;
-    let created_at = b.get("created_at").and_then(Value::as_i64);
+    let created_at = match b.get("created_at") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| ApiError::invalid("created_at must be Unix seconds"))?,
+        ),
+    };
     let metadata = b
         .get("metadata")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    control::add_contact_event(&st, &id, name, created_at, metadata)?;
+    mutate::add_contact_event(&st, &id, name, created_at, metadata)?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
@@ -125,7 +151,7 @@ pub(crate) async fn start_conversation(
         .ok_or_else(|| ApiError::missing("contact_id is required"))?;
     let text = b.get("body").and_then(Value::as_str).unwrap_or("Hello");
     let subject = b.get("subject").and_then(Value::as_str).unwrap_or("");
-    let id = control::start_conversation(&st, contact, subject, &format!("<p>{text}</p>"))?;
+    let id = conversations::start_conversation(&st, contact, subject, &format!("<p>{text}</p>"))?;
     Ok(Json(json!({"type": "conversation", "id": id})))
 }
 
@@ -139,13 +165,47 @@ pub(crate) async fn reply(
         .get("body")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::missing("body is required"))?;
-    let admin = match b.get("admin_id") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
+    let admin = admin_id(&b)?;
+    conversations::reply(&st, &id, text, admin).map(Json)
+}
+
+fn admin_id(b: &serde_json::Map<String, Value>) -> ApiResult<Option<i64>> {
+    match b.get("admin_id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => Ok(Some(
             v.as_i64()
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
                 .ok_or_else(|| ApiError::invalid("admin_id must be an admin id"))?,
-        ),
+        )),
+    }
+}
+
+/// `POST /_sim/conversations/{id}/close` with `{admin_id?}` (default: the first admin).
+pub(crate) async fn close(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let b = json_object(&body)?;
+    conversations::close(&st, &id, admin_id(&b)?).map(Json)
+}
+
+/// `POST /_sim/oauth/codes` with `{ttl_ms?}`: `{code, client_id, expires_in}` (seconds).
+pub(crate) async fn mint_oauth_code(
+    State(st): State<Arc<AppState>>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let b = json_object(&body)?;
+    let ttl = match b.get("ttl_ms") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(std::time::Duration::from_millis(v.as_u64().ok_or_else(
+            || ApiError::invalid("ttl_ms must be a whole number of milliseconds"),
+        )?)),
     };
-    control::reply(&st, &id, text, admin).map(Json)
+    let (code, ttl) = crate::api::oauth::mint_code(&st, ttl);
+    Ok(Json(json!({
+        "code": code,
+        "client_id": st.config.oauth.client_id,
+        "expires_in": ttl.as_secs(),
+    })))
 }

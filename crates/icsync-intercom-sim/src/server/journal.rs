@@ -19,6 +19,8 @@ pub struct JournalEntry {
     pub duration_ms: f64,
     /// The fault injected into this request, if any.
     pub fault: Option<String>,
+    /// The `Intercom-Version` header the client sent, if any.
+    pub intercom_version: Option<String>,
 }
 
 #[derive(Debug)]
@@ -79,6 +81,7 @@ mod tests {
             status: 200,
             duration_ms: 0.1,
             fault: None,
+            intercom_version: None,
         }
     }
 

@@ -13,10 +13,12 @@ use super::journal::JournalEntry;
 use super::state::{AppState, now_ms, now_secs};
 use crate::error::ApiError;
 
-/// `Intercom-Version` values the 2.11 description lists (`intercom_version` enum).
-const VERSIONS: &[&str] = &[
+/// `Intercom-Version` values Intercom publishes: the `intercom_version` enums of the 2.11
+/// description (`1.0`…`2.11`, `Preview`) and of 2.16 (up to `2.16`). Every one gets 2.11
+/// behaviour. `Unstable` (the old name of `Preview`) is in none of them.
+pub(crate) const VERSIONS: &[&str] = &[
     "1.0", "1.1", "1.2", "1.3", "1.4", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7",
-    "2.8", "2.9", "2.10", "2.11", "Unstable",
+    "2.8", "2.9", "2.10", "2.11", "2.12", "2.13", "2.14", "2.15", "2.16", "Preview",
 ];
 
 fn authorized(headers: &HeaderMap, token: &str) -> bool {
@@ -65,6 +67,10 @@ pub(crate) async fn intercom_layer(
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
+    let intercom_version = req
+        .headers()
+        .get("intercom-version")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let (mut response, fault) = handle(&state, req, next).await;
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -78,6 +84,7 @@ pub(crate) async fn intercom_layer(
         status,
         duration_ms,
         fault: fault.map(Fault::name),
+        intercom_version,
     });
     if let Some(f) = fault {
         response = apply_body_fault(response, f).await;
@@ -86,6 +93,11 @@ pub(crate) async fn intercom_layer(
 }
 
 async fn handle(state: &AppState, req: Request, next: Next) -> (Response, Option<Fault>) {
+    // The OAuth exchange authenticates with the app's client credentials, not a token, and
+    // is no part of the REST API's versions and rate limits.
+    if req.uri().path() == crate::api::oauth::TOKEN_PATH {
+        return (next.run(req).await, None);
+    }
     if !authorized(req.headers(), &state.config.token) {
         return (ApiError::unauthorized().into_response(), None);
     }

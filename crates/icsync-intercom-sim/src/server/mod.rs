@@ -2,6 +2,8 @@
 //! control routes, and the 404 fallback.
 
 pub(crate) mod control_http;
+pub(crate) mod control_read;
+pub(crate) mod control_webhooks;
 pub mod journal;
 pub(crate) mod middleware;
 pub(crate) mod search_cache;
@@ -13,11 +15,39 @@ use axum::Router;
 use axum::routing::{get, post, put};
 
 use crate::api::{
-    admin, attributes, companies, company_write, contacts, conversation_search, conversations,
-    events, search,
+    admin, attributes, companies, company_write, contact_companies, contacts, conversation_search,
+    conversations, events, oauth, search,
 };
 use crate::error::ApiError;
 use state::AppState;
+
+/// Collapses repeated slashes in the path before routing: clients that join a base URL and a
+/// leading-slash path (tap-intercom follows `companies.url` as `base + "/" + "/contacts/…"`)
+/// reach the same route, as they do on Intercom.
+pub(crate) fn collapse_slashes(mut req: axum::extract::Request) -> axum::extract::Request {
+    let uri = req.uri();
+    if !uri.path().contains("//") {
+        return req;
+    }
+    let mut path = String::with_capacity(uri.path().len());
+    for ch in uri.path().chars() {
+        if !(ch == '/' && path.ends_with('/')) {
+            path.push(ch);
+        }
+    }
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let mut parts = uri.clone().into_parts();
+    if let Ok(pq) = path_and_query.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(new) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = new;
+        }
+    }
+    req
+}
 
 async fn not_found() -> ApiError {
     ApiError::resource_not_found()
@@ -26,6 +56,7 @@ async fn not_found() -> ApiError {
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let intercom = Router::new()
         .route("/me", get(admin::me))
+        .route(oauth::TOKEN_PATH, post(oauth::token))
         .route("/admins", get(admin::admins))
         .route("/tags", get(admin::list_tags).post(admin::create_tag))
         .route("/contacts", get(contacts::list).post(contacts::create))
@@ -40,7 +71,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/contacts/{id}/unarchive", post(contacts::unarchive))
         .route(
             "/contacts/{id}/companies",
-            get(contacts::companies).post(contacts::attach_company),
+            get(contact_companies::list).post(contact_companies::attach_route),
+        )
+        .route(
+            "/contacts/{id}/companies/{company_id}",
+            axum::routing::delete(contact_companies::detach_route),
         )
         .route("/contacts/{id}/tags", get(admin::contact_tags))
         .route(
@@ -88,17 +123,46 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             get(control_http::get_knobs).put(control_http::put_knobs),
         )
         .route(
+            "/_sim/contacts",
+            get(control_read::contacts).post(control_http::create_contact),
+        )
+        .route("/_sim/contacts/refs", get(control_read::contact_refs))
+        .route(
             "/_sim/contacts/{id}",
-            axum::routing::patch(control_http::update_contact).delete(control_http::delete_contact),
+            get(control_read::contact)
+                .patch(control_http::update_contact)
+                .delete(control_http::delete_contact),
+        )
+        .route(
+            "/_sim/contacts/{id}/companies",
+            get(control_read::contact_companies),
+        )
+        .route(
+            "/_sim/contacts/{id}/companies/{company_id}",
+            post(control_http::attach_company).delete(control_http::detach_company),
         )
         .route(
             "/_sim/contacts/{id}/events",
-            get(control_http::event_counts).post(control_http::add_event),
+            get(control_read::contact_events).post(control_http::add_event),
         )
+        .route("/_sim/companies", get(control_read::companies))
         .route(
             "/_sim/conversations",
             post(control_http::start_conversation),
         )
-        .route("/_sim/conversations/{id}/reply", post(control_http::reply));
+        .route("/_sim/conversations/{id}/reply", post(control_http::reply))
+        .route("/_sim/conversations/{id}/close", post(control_http::close))
+        .route(
+            "/_sim/webhooks",
+            get(control_webhooks::get).put(control_webhooks::put),
+        )
+        .route(
+            "/_sim/webhooks/journal",
+            get(control_webhooks::journal).delete(control_webhooks::clear_journal),
+        )
+        .route("/_sim/webhooks/ping", post(control_webhooks::ping))
+        .route("/_sim/webhooks/forge", post(control_webhooks::forge))
+        .route("/_sim/webhooks/replay", post(control_webhooks::replay))
+        .route("/_sim/oauth/codes", post(control_http::mint_oauth_code));
     control.merge(intercom).with_state(state)
 }

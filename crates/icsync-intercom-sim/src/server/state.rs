@@ -39,6 +39,8 @@ pub(crate) struct Runtime {
     pub window_start: i64,
     pub window_used: u32,
     pub scroll: Option<Scroll>,
+    /// OAuth codes not yet exchanged, with their expiry.
+    pub oauth_codes: std::collections::HashMap<String, Instant>,
 }
 
 impl Runtime {
@@ -52,6 +54,7 @@ impl Runtime {
             window_start: 0,
             window_used: 0,
             scroll: None,
+            oauth_codes: std::collections::HashMap::new(),
         };
         rt.set_faults(cfg.faults.clone());
         rt
@@ -95,6 +98,7 @@ pub(crate) struct AppState {
     pub search_cache: Mutex<SearchCache>,
     /// `http://host:port` the simulator is reachable at (used in `pages.next` URLs).
     pub base_url: String,
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 // A poisoned lock only means another request panicked mid-way; the data is still usable for a

@@ -1,16 +1,19 @@
-//! [`Simulator::start`] and the [`SimHandle`] tests use to reach and steer a running simulator.
+//! [`Simulator::start`] and the [`SimHandle`] tests use to reach and steer a running simulator
+//! (data methods in `data`, webhook and OAuth methods in `webhooks`).
+
+mod data;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{FaultConfig, SimConfig};
 use crate::control::{self, Knobs, Summary};
-use crate::error::{ApiError, SimError};
+use crate::error::SimError;
 use crate::model::world::World;
 use crate::server::journal::{Journal, JournalEntry};
 use crate::server::search_cache::SearchCache;
@@ -60,7 +63,13 @@ impl Simulator {
             host
         };
         let base_url = format!("http://{host}:{}", local.port());
+        let webhooks = crate::webhooks::Webhooks::start(
+            config.webhooks.clone(),
+            config.workspace_id.clone(),
+            config.journal_capacity,
+        )?;
         let state = Arc::new(AppState {
+            webhooks,
             tz,
             world: std::sync::RwLock::new(world),
             runtime: std::sync::Mutex::new(Runtime::new(&config)),
@@ -69,7 +78,12 @@ impl Simulator {
             base_url: base_url.clone(),
             config,
         });
-        let app = crate::server::router(Arc::clone(&state));
+        // Path clean-up runs before routing, so it wraps the router.
+        let app = tower::Layer::layer(
+            &tower::util::MapRequestLayer::new(crate::server::collapse_slashes),
+            crate::server::router(Arc::clone(&state)),
+        );
+        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -207,63 +221,9 @@ impl SimHandle {
             .collect()
     }
 
-    /// Updates a contact with a `PUT /contacts/{id}` body; returns the contact JSON.
-    pub fn update_contact(&self, id: &str, body: Value) -> Result<Value, ApiError> {
-        let body: Map<String, Value> = match body {
-            Value::Object(m) => m,
-            _ => {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::BAD_REQUEST,
-                    "parameter_invalid",
-                    "body must be an object",
-                ));
-            }
-        };
-        control::update_contact(&self.state, id, &body)
-    }
-
-    /// Events of one contact: all, and those within `GET /events`' 90-day window.
-    pub fn event_counts(&self, contact_id: &str) -> Result<control::EventCounts, ApiError> {
-        control::event_counts(&self.state, contact_id)
-    }
-
-    pub fn delete_contact(&self, id: &str) -> Result<(), ApiError> {
-        control::delete_contact(&self.state, id)
-    }
-
-    /// Adds a data event (created now unless `created_at` is given).
-    pub fn add_event(
-        &self,
-        contact_id: &str,
-        name: &str,
-        created_at: Option<i64>,
-        metadata: Map<String, Value>,
-    ) -> Result<(), ApiError> {
-        control::add_contact_event(&self.state, contact_id, name, created_at, metadata)
-    }
-
-    /// Starts a conversation from a contact; returns the conversation id.
-    pub fn start_conversation(
-        &self,
-        contact_id: &str,
-        subject: &str,
-        body: &str,
-    ) -> Result<String, ApiError> {
-        control::start_conversation(&self.state, contact_id, subject, body)
-    }
-
-    /// Adds a reply from the contact (`admin_id: None`) or an admin; returns the conversation.
-    pub fn reply(
-        &self,
-        conversation_id: &str,
-        body: &str,
-        admin_id: Option<i64>,
-    ) -> Result<Value, ApiError> {
-        control::reply(&self.state, conversation_id, body, admin_id)
-    }
-
     /// Stops serving and waits for in-flight requests to finish.
     pub async fn shutdown(mut self) {
+        self.state.webhooks.close();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -275,6 +235,7 @@ impl SimHandle {
 
 impl Drop for SimHandle {
     fn drop(&mut self) {
+        self.state.webhooks.close();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
