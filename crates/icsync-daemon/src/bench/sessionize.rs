@@ -17,7 +17,7 @@
 
 use super::{data, rss, signals};
 use icsync_domain::{ContactId, Session};
-use icsync_sessionizer::{SessionRules, Sessionizer, Signal, rebuild_window};
+use icsync_sessionizer::{SessionRules, Sessionizer, Signal, Timestamp, rebuild_window};
 use serde::Serialize;
 use std::hint::black_box;
 use std::time::Instant;
@@ -164,7 +164,8 @@ fn incremental(
     let window = |c: usize| -> &[Signal<'static>] {
         let from = rebuild_window(&existing[c], &late[c])
             .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
-        let start = stored[c].partition_point(|s| s.at.to_datetime() < from);
+        let from = Timestamp::from(from);
+        let start = stored[c].partition_point(|s| s.at < from);
         &stored[c][start..]
     };
 
@@ -197,7 +198,8 @@ fn incremental(
             let Some(from) = rebuild_window(&existing[c], &new) else {
                 continue;
             };
-            let start = stored[c].partition_point(|s| s.at.to_datetime() < from);
+            let from = Timestamp::from(from);
+            let start = stored[c].partition_point(|s| s.at < from);
             let read = stored[c][start..].to_vec();
             if let Some(rebuild) = sessionizer.apply(&ids[c], &existing[c], read, new) {
                 sessions += rebuild.sessions.len();
