@@ -96,8 +96,9 @@ impl Sessionizer {
     /// Takes `new` signals (any order, duplicates allowed, late ones welcome) into a contact's
     /// sessions without rebuilding them all. `None` when `new` is empty.
     ///
-    /// - `existing`: the contact's stored sessions (all of them, or at least every one that
-    ///   starts at or after [`rebuild_window`]`(existing, &new)` plus the one before).
+    /// - `existing`: the contact's stored sessions: all of them, or at least the last one
+    ///   starting at or before the earliest new signal and every later one (the same list
+    ///   given to [`rebuild_window`]).
     /// - `stored`: the contact's stored signals from that window's start on; earlier ones may
     ///   be included and are ignored. `new` signals may already be among them.
     ///
