@@ -2,6 +2,8 @@
 
 mod data;
 mod rss;
+pub mod sessionize;
+mod signals;
 pub mod store;
 
 use clap::{Args, Subcommand};
@@ -10,6 +12,8 @@ use clap::{Args, Subcommand};
 pub enum BenchCommand {
     /// Time bulk ingest into a fresh SQLite file and a throwaway PostgreSQL cluster.
     Store(store::StoreBenchArgs),
+    /// Time the sessionizer (full and incremental) against a plain sort of the same signals.
+    Sessionize(sessionize::SessionizeBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -21,5 +25,9 @@ pub struct BenchArgs {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Store(args) => store::run(args).await,
+        // CPU-bound and single-threaded by design: off the async runtime's workers.
+        BenchCommand::Sessionize(args) => {
+            tokio::task::spawn_blocking(move || sessionize::run(args)).await?
+        }
     }
 }
