@@ -1,0 +1,28 @@
+//! End-to-end tests of the inbound users, companies and events streams against the simulator,
+//! on SQLite and on PostgreSQL: backfill scope, incremental passes, kills, faults, User Tracking.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
+mod inbound_cases;
+
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::inbound_cases::$case(icsync_tests::TestDatabase::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::inbound_cases::$case(icsync_tests::TestDatabase::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(a_backfill_imports_exactly_the_users_created_in_the_window,);

@@ -1,0 +1,6 @@
+//! The cases of the inbound suite, each on a fresh simulator and store.
+
+mod backfill;
+mod compare;
+
+pub use backfill::*;
