@@ -142,6 +142,15 @@ impl Synced {
     }
 
     pub async fn pass_with(&self, options: &SyncOptions) -> SyncReport {
+        self.pass_observed(options, &NoProgress).await
+    }
+
+    /// A pass reporting its progress to `progress` (tests act on the simulator from it).
+    pub async fn pass_observed(
+        &self,
+        options: &SyncOptions,
+        progress: &dyn icsync_inbound::Progress,
+    ) -> SyncReport {
         let client = self.client().await;
         icsync_inbound::sync_workspace(
             &self.store,
@@ -150,10 +159,15 @@ impl Synced {
             &self.config,
             options,
             &RunControl::default(),
-            &NoProgress,
+            progress,
         )
         .await
         .expect("the pass runs")
+    }
+
+    /// The last journal sequence number of the simulator (a cursor for "requests since").
+    pub fn journal_mark(&self) -> u64 {
+        self.sim.journal(0).last().map(|e| e.seq).unwrap_or(0)
     }
 
     /// What the store holds for the workspace, by content digest (import times left out).

@@ -25,4 +25,7 @@ macro_rules! suite {
     };
 }
 
-suite!(a_backfill_imports_exactly_the_users_created_in_the_window,);
+suite!(
+    a_backfill_imports_exactly_the_users_created_in_the_window,
+    an_incremental_pass_brings_the_store_to_the_simulators_state,
+);

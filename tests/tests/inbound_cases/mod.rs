@@ -2,5 +2,7 @@
 
 mod backfill;
 mod compare;
+mod incremental;
 
 pub use backfill::*;
+pub use incremental::*;
