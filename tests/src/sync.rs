@@ -165,6 +165,55 @@ impl Synced {
         .expect("the pass runs")
     }
 
+    /// Another store with a workspace connected to the same simulator (a reference run).
+    pub async fn replica(&self, database: TestDatabase) -> Replica {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (store, database_url) = fresh_store(
+            database,
+            dir.path(),
+            &format!("replica{}", fastrand::u64(..)),
+        )
+        .await;
+        let request = ConnectRequest::new(
+            "acme",
+            SecretString::from(self.sim.token().to_owned()),
+            Endpoint {
+                region: icsync_domain::Region::Us,
+                base_url: Some(self.sim.base_url().to_owned()),
+            },
+        );
+        let connected = workspaces::connect(&store, &request, &self.settings)
+            .await
+            .expect("the replica connects");
+        Replica {
+            store,
+            database_url,
+            workspace: connected.workspace,
+            _dir: dir,
+        }
+    }
+
+    /// One pass of every stream into `replica`.
+    pub async fn pass_replica(&self, replica: &Replica) -> SyncReport {
+        let client = icsync_inbound::client_for(
+            &replica.workspace,
+            &PacerRegistry::new(Default::default()),
+            &self.settings,
+        )
+        .expect("a client");
+        icsync_inbound::sync_workspace(
+            &replica.store,
+            replica.workspace.id,
+            &client,
+            &self.config,
+            &SyncOptions::default(),
+            &RunControl::default(),
+            &NoProgress,
+        )
+        .await
+        .expect("the pass runs")
+    }
+
     /// The last journal sequence number of the simulator (a cursor for "requests since").
     pub fn journal_mark(&self) -> u64 {
         self.sim.journal(0).last().map(|e| e.seq).unwrap_or(0)
@@ -192,6 +241,21 @@ impl Synced {
             after = Some(last);
         }
         ids
+    }
+}
+
+/// A second store synced from the same simulator.
+#[derive(Debug)]
+pub struct Replica {
+    pub store: Store,
+    pub database_url: String,
+    pub workspace: Workspace,
+    _dir: tempfile::TempDir,
+}
+
+impl Replica {
+    pub async fn dump(&self) -> Dump {
+        dump(&self.database_url, self.workspace.id.0).await
     }
 }
 

@@ -28,4 +28,7 @@ macro_rules! suite {
 suite!(
     a_backfill_imports_exactly_the_users_created_in_the_window,
     an_incremental_pass_brings_the_store_to_the_simulators_state,
+    a_backfill_killed_anywhere_resumes_to_the_same_store,
+    faults_and_a_429_storm_change_nothing_but_the_time,
+    user_tracking_off_costs_no_request_and_stops_a_run,
 );

@@ -3,6 +3,8 @@
 mod backfill;
 mod compare;
 mod incremental;
+mod resilience;
 
 pub use backfill::*;
 pub use incremental::*;
+pub use resilience::*;
