@@ -13,6 +13,7 @@ mod connect;
 mod cs;
 pub mod entities;
 mod error;
+mod fingerprint;
 mod ingest;
 mod reads;
 mod runs;
@@ -24,6 +25,7 @@ mod workspaces;
 pub use connect::{Backend, StoreOptions, redact_url};
 pub use cs::CsRecord;
 pub use error::{Result, StoreError};
+pub use fingerprint::{Fingerprint, TableFingerprint};
 pub use ingest::Counts;
 #[cfg(feature = "test-hooks")]
 pub use ingest::IngestFault;
