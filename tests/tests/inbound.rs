@@ -31,4 +31,6 @@ suite!(
     a_backfill_killed_anywhere_resumes_to_the_same_store,
     faults_and_a_429_storm_change_nothing_but_the_time,
     user_tracking_off_costs_no_request_and_stops_a_run,
+    a_revoked_token_stops_the_workspace_until_it_is_reconnected,
+    a_page_that_keeps_failing_ends_the_run_at_the_last_good_page,
 );

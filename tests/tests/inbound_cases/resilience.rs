@@ -211,3 +211,132 @@ pub async fn user_tracking_off_costs_no_request_and_stops_a_run(db: TestDatabase
     assert!(again.all_finished(), "{again:#?}");
     assert_eq!(again.streams[0].stats.kind.as_deref(), Some("backfill"));
 }
+
+pub async fn a_revoked_token_stops_the_workspace_until_it_is_reconnected(db: TestDatabase) {
+    let synced = started(db, 200).await;
+    assert!(synced.pass().await.all_finished());
+    // Intercom now refuses the stored token (as after a revocation).
+    synced
+        .store
+        .set_access_token(
+            synced.workspace.id,
+            &secrecy::SecretString::from("revoked".to_owned()),
+        )
+        .await
+        .unwrap();
+    let client = synced.client().await;
+    let err = icsync_inbound::sync_workspace(
+        &synced.store,
+        synced.workspace.id,
+        &client,
+        &synced.config,
+        &SyncOptions::default(),
+        &Default::default(),
+        &icsync_inbound::NoProgress,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, icsync_inbound::InboundError::TokenRefused { .. }),
+        "{err}"
+    );
+    let ws = synced.current().await;
+    assert!(
+        ws.connection_error
+            .as_deref()
+            .is_some_and(|e| e.contains("refused")),
+        "{ws:?}"
+    );
+    // Until reconnected, a pass makes no request and says why.
+    let mark = synced.journal_mark();
+    let err = icsync_inbound::sync_workspace(
+        &synced.store,
+        synced.workspace.id,
+        &synced.client().await,
+        &synced.config,
+        &SyncOptions::default(),
+        &Default::default(),
+        &icsync_inbound::NoProgress,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("reconnect"), "{err}");
+    assert!(synced.sim.journal(mark).is_empty());
+    // Reconnecting with a valid token clears it.
+    let request = workspaces::ConnectRequest::new(
+        "acme",
+        secrecy::SecretString::from(synced.sim.token().to_owned()),
+        workspaces::Endpoint {
+            region: icsync_domain::Region::Us,
+            base_url: Some(synced.sim.base_url().to_owned()),
+        },
+    );
+    let again = workspaces::connect(&synced.store, &request, &synced.settings)
+        .await
+        .unwrap();
+    assert!(again.reconnected && again.workspace.connection_error.is_none());
+    assert!(synced.pass().await.all_finished());
+}
+
+/// Makes every request fail after the users stream's first page.
+struct BreakAfterFirstPage<'a> {
+    synced: &'a Synced,
+    done: AtomicBool,
+}
+
+impl Progress for BreakAfterFirstPage<'_> {
+    fn advanced(&self, stream: &str, _records: u64) {
+        if stream == StreamName::USERS && !self.done.swap(true, Ordering::SeqCst) {
+            self.synced.sim.set_faults(FaultConfig {
+                error_rate: 1.0,
+                ..FaultConfig::default()
+            });
+        }
+    }
+}
+
+pub async fn a_page_that_keeps_failing_ends_the_run_at_the_last_good_page(db: TestDatabase) {
+    let mut synced = started(db, 800).await;
+    synced.config.prefetch_pages = 1;
+    let reference = synced.replica(db).await;
+    assert!(synced.pass_replica(&reference).await.all_finished());
+    let expected = reference.dump().await;
+    let breaker = BreakAfterFirstPage {
+        synced: &synced,
+        done: AtomicBool::new(false),
+    };
+    let broken = synced
+        .pass_observed(&SyncOptions::default(), &breaker)
+        .await;
+    synced.sim.set_faults(FaultConfig::default());
+    let users = &broken.streams[0];
+    assert_eq!(users.status, RunStatus::Failed, "{broken:#?}");
+    assert!(
+        users
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("500") || e.contains("503")),
+        "{users:#?}"
+    );
+    let checkpoint = synced
+        .store
+        .checkpoint(synced.workspace.id, &StreamName::new(StreamName::USERS))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(checkpoint.status, RunStatus::Failed);
+    assert!(checkpoint.cursor.is_some(), "the last good page is kept");
+    let runs = synced
+        .store
+        .recent_runs(synced.workspace.id, 10)
+        .await
+        .unwrap();
+    assert!(
+        runs.iter()
+            .any(|r| r.status == RunStatus::Failed && r.error_message.is_some())
+    );
+    // The next run resumes there and ends as an unbroken one.
+    let resumed = synced.pass().await;
+    assert!(resumed.all_finished(), "{resumed:#?}");
+    assert_eq!(synced.dump().await, expected);
+}
