@@ -38,7 +38,7 @@ pub use reads::{
 };
 pub use runs::{RunId, SyncRun};
 pub use secrets::{KeySource, SecretError, SecretKey};
-pub use sync_state::{PendingCompanies, PendingEvents};
+pub use sync_state::{InboundShape, PendingCompanies, PendingEvents};
 pub use workspaces::WorkspaceSettings;
 
 use connect::Writer;
