@@ -34,6 +34,9 @@ pub enum Command {
     /// Connect, list, show, change and disconnect Intercom workspaces.
     #[command(subcommand)]
     Workspace(crate::commands::workspace::WorkspaceCommand),
+    /// The whole flow with nothing set up: a simulated Intercom, a fresh SQLite store, a
+    /// connected workspace, the backfill, then incremental passes while the data changes.
+    Demo(crate::commands::demo::DemoArgs),
     /// Run one sync pass of a workspace in the foreground (users, companies, events).
     Sync(crate::commands::sync::SyncArgs),
     /// Serve the Intercom simulator (API 2.11) with generated data, for tests, demos and
@@ -70,6 +73,7 @@ pub async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()>
         }
         Command::Bench(args) => crate::bench::run(args).await,
         Command::Simulate(args) => icsync_intercom_sim::run_cli(*args).await,
+        Command::Demo(args) => crate::commands::demo::run(args, &settings).await,
         Command::Workspace(command) => crate::commands::workspace::run(command, &settings).await,
         Command::Sync(args) => {
             if crate::commands::sync::run(args, &settings).await? {

@@ -63,7 +63,7 @@ pub async fn run(args: SyncArgs, settings: &Settings) -> anyhow::Result<bool> {
     Ok(report.all_finished())
 }
 
-fn print_summary(report: &SyncReport, elapsed: Duration) {
+pub(crate) fn print_summary(report: &SyncReport, elapsed: Duration) {
     println!(
         "sync of {} in {:.1}s",
         report.workspace,
@@ -163,20 +163,20 @@ fn print_summary(report: &SyncReport, elapsed: Duration) {
 }
 
 /// Progress bars per stream (or plain lines every few seconds when not on a terminal).
-struct Bars {
+pub(crate) struct Bars {
     multi: Option<MultiProgress>,
     bars: Mutex<HashMap<String, (ProgressBar, Instant, u64)>>,
 }
 
 impl Bars {
-    fn new(terminal: bool) -> Self {
+    pub(crate) fn new(terminal: bool) -> Self {
         Bars {
             multi: terminal.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout())),
             bars: Mutex::new(HashMap::new()),
         }
     }
 
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         if let Some(multi) = &self.multi {
             let _ = multi.clear();
         }
