@@ -23,6 +23,9 @@ impl StoreCsAttributes {
 
 /// Health is a score from 0 to 100.
 const HEALTH_MAX: Decimal = Decimal::ONE_HUNDRED;
+/// Utilization is a percentage; over 100 means over-licensed, a million means a mistake (and
+/// would not fit the store's NUMERIC(20,4) much further up).
+const UTILIZATION_MAX: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 const TEXT_MAX: usize = 255;
 
 fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
@@ -70,11 +73,11 @@ pub fn validate_change(change: &CsChange) -> Result<CsChange, ServiceError> {
         ));
     }
     if let Some(Some(percent)) = out.licence_utilization
-        && percent < Decimal::ZERO
+        && (percent < Decimal::ZERO || percent > UTILIZATION_MAX)
     {
         return Err(invalid(
             "licence_utilization",
-            format!("a percentage cannot be negative ({percent})"),
+            format!("a percentage between 0 and {UTILIZATION_MAX}, not {percent}"),
         ));
     }
     for (field, value) in [

@@ -124,13 +124,15 @@ pub struct SettingsBody {
 pub struct ConnectBody {
     /// icsync's name for the workspace: 1 to 100 characters, no leading or trailing space.
     /// Connecting a name that exists replaces its token and settings (a reconnect).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// The Intercom access token (never shown again).
-    #[schema(format = Password, write_only)]
+    #[schema(format = Password, write_only, min_length = 1, max_length = 4096)]
     pub token: String,
     /// The workspace's hosting region; `us` when left out.
     pub region: Option<ApiRegion>,
     /// Overrides the region's API host (`https://...`).
+    #[schema(format = "uri")]
     pub base_url: Option<String>,
     /// The Intercom app's client secret, to verify webhook notifications.
     #[schema(format = Password, write_only)]
@@ -142,9 +144,10 @@ pub struct ConnectBody {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OAuthConnectBody {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// The code Intercom's authorize step redirected with (valid about five minutes, once).
-    #[schema(format = Password, write_only)]
+    #[schema(format = Password, write_only, min_length = 1, max_length = 4096)]
     pub code: String,
     pub region: Option<ApiRegion>,
     pub base_url: Option<String>,
@@ -157,7 +160,7 @@ pub struct OAuthConnectBody {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestConnectionBody {
-    #[schema(format = Password, write_only)]
+    #[schema(format = Password, write_only, min_length = 1, max_length = 4096)]
     pub token: String,
     pub region: Option<ApiRegion>,
     pub base_url: Option<String>,

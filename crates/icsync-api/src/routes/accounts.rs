@@ -60,7 +60,7 @@ pub(crate) async fn rollups(
 
 /// An account's profile. The key is `icsync:<id>`, `intercom:<id>`, `company_id:<the
 /// workspace's own id>` or a bare Intercom id.
-#[utoipa::path(get, path = "/v1/accounts/{key}", tag = "profiles",
+#[utoipa::path(get, path = "/v1/accounts/{key}", operation_id = "get_account_profile", tag = "profiles",
     security(("api_key" = [])),
     params(("key" = String, Path, description = "An account key."), AccountQuery),
     responses((status = 200, description = "The account.", body = AccountProfileView),

@@ -43,7 +43,7 @@ const RECENT_SESSIONS: usize = 10;
 /// A contact's profile. The key is `icsync:<id>`, `intercom:<id>`, `external:<id>`,
 /// `email:<address>` (normalized; several Intercom contacts sharing it are one profile) or a
 /// bare Intercom id. Opening it runs the on-view fetch of the contact's conversations.
-#[utoipa::path(get, path = "/v1/contacts/{key}", tag = "profiles",
+#[utoipa::path(get, path = "/v1/contacts/{key}", operation_id = "get_contact_profile", tag = "profiles",
     security(("api_key" = [])),
     params(("key" = String, Path, description = "A contact key."), ProfileQuery),
     responses((status = 200, description = "The profile.", body = ContactProfileView),
@@ -218,7 +218,7 @@ fn summarize(mut sessions: Vec<Session>) -> SessionsSummary {
 }
 
 /// One conversation with its stored parts, oldest first.
-#[utoipa::path(get, path = "/v1/conversations/{id}", tag = "profiles",
+#[utoipa::path(get, path = "/v1/conversations/{id}", operation_id = "get_conversation", tag = "profiles",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "Intercom's id of the conversation."), WorkspaceQuery),
     responses((status = 200, description = "The conversation and its parts.", body = ConversationDetail),

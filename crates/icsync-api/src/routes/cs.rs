@@ -54,7 +54,7 @@ async fn set_account(
 
 /// Set a contact's CS attributes (every Intercom contact of the profile when the key is an
 /// email they share). Members left out keep their values; `null` clears one.
-#[utoipa::path(put, path = "/v1/contacts/{key}/cs-attributes", tag = "cs-attributes",
+#[utoipa::path(put, path = "/v1/contacts/{key}/cs-attributes", operation_id = "set_contact_cs_attributes", tag = "cs-attributes",
     security(("api_key" = [])),
     params(("key" = String, Path, description = "A contact key."), WorkspaceQuery),
     request_body = CsChangeBody,
@@ -77,7 +77,7 @@ pub(crate) async fn set_contact(
 }
 
 /// Set an account's CS attributes. Members left out keep their values; `null` clears one.
-#[utoipa::path(put, path = "/v1/accounts/{key}/cs-attributes", tag = "cs-attributes",
+#[utoipa::path(put, path = "/v1/accounts/{key}/cs-attributes", operation_id = "set_account_cs_attributes", tag = "cs-attributes",
     security(("api_key" = [])),
     params(("key" = String, Path, description = "An account key."), WorkspaceQuery),
     request_body = CsChangeBody,
@@ -101,7 +101,7 @@ pub(crate) async fn set_account_attributes(
 
 /// Set the CS attributes of up to 500 contacts and accounts. Each item stands alone: a
 /// refused one stores nothing and says why, the others are stored.
-#[utoipa::path(post, path = "/v1/cs-attributes:batch", tag = "cs-attributes",
+#[utoipa::path(post, path = "/v1/cs-attributes:batch", operation_id = "set_cs_attributes_batch", tag = "cs-attributes",
     security(("api_key" = [])),
     params(WorkspaceQuery),
     request_body = CsBatchBody,

@@ -40,7 +40,7 @@ fn cursor(after: Option<i64>) -> ApiResult<Option<i64>> {
 }
 
 /// Events in the order icsync imported them, after a cursor.
-#[utoipa::path(get, path = "/v1/feeds/events", tag = "feeds",
+#[utoipa::path(get, path = "/v1/feeds/events", operation_id = "get_event_feed", tag = "feeds",
     security(("api_key" = [])),
     params(FeedQuery),
     responses((status = 200, description = "A page of events.", body = EventFeedView),
@@ -68,7 +68,7 @@ pub(crate) async fn events(
 }
 
 /// Sessions in the order they were written (a rebuilt session comes again), after a cursor.
-#[utoipa::path(get, path = "/v1/feeds/sessions", tag = "feeds",
+#[utoipa::path(get, path = "/v1/feeds/sessions", operation_id = "get_session_feed", tag = "feeds",
     security(("api_key" = [])),
     params(FeedQuery),
     responses((status = 200, description = "A page of sessions.", body = SessionFeedView),
@@ -115,7 +115,7 @@ pub(crate) struct RollupQuery {
 const MAX_DAYS: u64 = 366;
 
 /// An account's daily rollups over a range of days.
-#[utoipa::path(get, path = "/v1/feeds/rollups", tag = "feeds",
+#[utoipa::path(get, path = "/v1/feeds/rollups", operation_id = "get_rollup_feed", tag = "feeds",
     security(("api_key" = [])),
     params(RollupQuery),
     responses((status = 200, description = "The account's rollups, days with activity only.", body = RollupFeedView),
@@ -131,6 +131,16 @@ pub(crate) async fn rollups(
         Some(from) => from,
         None => to.checked_sub_days(Days::new(29)).unwrap_or(to),
     };
+    let earliest = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN);
+    let latest = NaiveDate::from_ymd_opt(9998, 12, 31).unwrap_or(NaiveDate::MAX);
+    for (field, day) in [("from", from), ("to", to)] {
+        if day < earliest || day > latest {
+            return Err(ApiError::validation(
+                field,
+                format!("{field} must be between {earliest} and {latest}, not {day}"),
+            ));
+        }
+    }
     if from > to {
         return Err(ApiError::validation(
             "from",

@@ -29,7 +29,7 @@ pub(crate) struct Ready {
 }
 
 /// Liveness: the process is up.
-#[utoipa::path(get, path = "/healthz", tag = "service",
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "service",
     responses((status = 200, description = "The process is up.", body = Health)))]
 pub(crate) async fn healthz() -> Json<Health> {
     Json(Health {
@@ -38,7 +38,7 @@ pub(crate) async fn healthz() -> Json<Health> {
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(get, path = "/readyz", tag = "service",
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "service",
     responses((status = 200, description = "Ready to serve.", body = Ready), E503))]
 pub(crate) async fn readyz(State(state): State<ApiState>) -> ApiResult<Json<Ready>> {
     match state.store().ping().await {
@@ -60,7 +60,7 @@ pub(crate) async fn readyz(State(state): State<ApiState>) -> ApiResult<Json<Read
 pub(crate) struct Document(pub Arc<String>);
 
 /// This API's OpenAPI 3.1 document.
-#[utoipa::path(get, path = "/v1/openapi.json", tag = "service",
+#[utoipa::path(get, path = "/v1/openapi.json", operation_id = "get_openapi_document", tag = "service",
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json", body = Object),
@@ -78,7 +78,7 @@ pub(crate) async fn openapi_json(
 }
 
 /// Prometheus metrics (text format).
-#[utoipa::path(get, path = "/metrics", tag = "service",
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "service",
     responses((status = 200, description = "Prometheus text format.", content_type = "text/plain", body = String)))]
 pub(crate) async fn metrics(state: State<ApiState>) -> Response {
     crate::metrics::metrics(state).await

@@ -20,7 +20,7 @@ use icsync_inbound::workspaces::GATED_STREAMS;
 use icsync_store::{RunProgress, SyncRun};
 
 /// A workspace's sync and writeback status.
-#[utoipa::path(get, path = "/v1/workspaces/{name}/status", tag = "status",
+#[utoipa::path(get, path = "/v1/workspaces/{name}/status", operation_id = "get_workspace_status", tag = "status",
     security(("api_key" = [])),
     params(("name" = String, Path, description = "The workspace's name.")),
     responses((status = 200, description = "The workspace's status.", body = StatusView),

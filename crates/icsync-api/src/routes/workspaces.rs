@@ -46,7 +46,7 @@ fn check_name(name: &str) -> ApiResult<()> {
 
 fn check_secret(field: &str, value: &str) -> ApiResult<SecretString> {
     let value = value.trim();
-    if value.is_empty() || value.chars().any(char::is_control) || value.len() > 4096 {
+    if value.is_empty() || value.chars().any(char::is_control) || value.chars().count() > 4096 {
         return Err(ApiError::validation(
             field,
             format!("{field} must be a non-empty string without control characters"),
@@ -187,7 +187,7 @@ async fn connect_workspace(
 }
 
 /// Every workspace.
-#[utoipa::path(get, path = "/v1/workspaces", tag = "workspaces",
+#[utoipa::path(get, path = "/v1/workspaces", operation_id = "list_workspaces", tag = "workspaces",
     security(("api_key" = [])),
     responses((status = 200, description = "Every workspace, oldest first.", body = WorkspaceList), E401, E403, E500))]
 pub(crate) async fn list(
@@ -202,7 +202,7 @@ pub(crate) async fn list(
 
 /// Connect a workspace with an access token (reads `GET /me` first; a refused token stores
 /// nothing). Connecting a name that exists replaces its token (a reconnect).
-#[utoipa::path(post, path = "/v1/workspaces", tag = "workspaces",
+#[utoipa::path(post, path = "/v1/workspaces", operation_id = "connect_workspace", tag = "workspaces",
     security(("api_key" = [])),
     request_body = ConnectBody,
     responses(
@@ -239,7 +239,7 @@ pub(crate) async fn connect(
 }
 
 /// Test a token: who Intercom says it belongs to. Nothing is stored.
-#[utoipa::path(post, path = "/v1/workspaces/test-connection", tag = "workspaces",
+#[utoipa::path(post, path = "/v1/workspaces/test-connection", operation_id = "test_connection", tag = "workspaces",
     security(("api_key" = [])),
     request_body = TestConnectionBody,
     responses(
@@ -261,7 +261,7 @@ pub(crate) async fn test_connection(
 
 /// Connect a workspace with an OAuth authorization code (exchanged at Intercom's
 /// `/auth/eagle/token` with icsync's client id and secret). Needs OAuth configured.
-#[utoipa::path(post, path = "/v1/workspaces/oauth", tag = "workspaces",
+#[utoipa::path(post, path = "/v1/workspaces/oauth", operation_id = "connect_workspace_oauth", tag = "workspaces",
     security(("api_key" = [])),
     request_body = OAuthConnectBody,
     responses(
@@ -352,7 +352,7 @@ fn code_refused() -> ApiError {
 }
 
 /// One workspace.
-#[utoipa::path(get, path = "/v1/workspaces/{name}", tag = "workspaces",
+#[utoipa::path(get, path = "/v1/workspaces/{name}", operation_id = "get_workspace", tag = "workspaces",
     security(("api_key" = [])),
     params(("name" = String, Path, description = "The workspace's name.")),
     responses((status = 200, description = "The workspace.", body = WorkspaceView), E400, E401, E403, E404, E500))]
@@ -367,7 +367,7 @@ pub(crate) async fn get(
 
 /// Change settings; members left out keep their values. Switching User Tracking on starts a
 /// new backfill; switching it off stops the streams at their next page.
-#[utoipa::path(patch, path = "/v1/workspaces/{name}", tag = "workspaces",
+#[utoipa::path(patch, path = "/v1/workspaces/{name}", operation_id = "update_workspace", tag = "workspaces",
     security(("api_key" = [])),
     params(("name" = String, Path, description = "The workspace's name.")),
     request_body = SettingsBody,
@@ -401,7 +401,7 @@ pub(crate) async fn update(
 }
 
 /// Disconnect: every job and push of the workspace stops; its data stays.
-#[utoipa::path(post, path = "/v1/workspaces/{name}/disconnect", tag = "workspaces",
+#[utoipa::path(post, path = "/v1/workspaces/{name}/disconnect", operation_id = "disconnect_workspace", tag = "workspaces",
     security(("api_key" = [])),
     params(("name" = String, Path, description = "The workspace's name.")),
     responses((status = 200, description = "Disconnected; the data is kept.", body = WorkspaceView),
@@ -426,7 +426,7 @@ pub(crate) struct ConfirmQuery {
 }
 
 /// Delete a disconnected workspace and everything stored for it, in one transaction.
-#[utoipa::path(delete, path = "/v1/workspaces/{name}/data", tag = "workspaces",
+#[utoipa::path(delete, path = "/v1/workspaces/{name}/data", operation_id = "delete_workspace_data", tag = "workspaces",
     security(("api_key" = [])),
     params(("name" = String, Path, description = "The workspace's name."),
         ("confirm" = String, Query, description = "The workspace's name again: deleting cannot be undone.")),

@@ -21,8 +21,14 @@ async fn the_document_is_served_with_a_key_and_equals_the_generated_one() {
 #[test]
 fn every_error_response_uses_the_error_schema_and_every_operation_documents_401() {
     let document = serde_json::to_value(icsync_api::openapi()).unwrap();
+    let mut ids = std::collections::HashSet::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or("");
+            assert!(
+                ids.insert(id.to_owned()),
+                "operationId {id:?} of {method} {path} is not unique"
+            );
             let responses = op["responses"].as_object().unwrap();
             for (status, response) in responses {
                 if status.starts_with('4') || status.starts_with('5') {
