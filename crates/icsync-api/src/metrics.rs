@@ -171,15 +171,19 @@ fn escape(value: &str) -> String {
 pub(crate) async fn metrics(State(state): State<ApiState>) -> Response {
     let mut text = Text::default();
     state.metrics().render(&mut text);
-    if let Err(error) = store_metrics(&state, &mut text).await {
-        tracing::warn!(error = %error, "metrics: store figures unavailable");
-        text.family(
-            "icsync_metrics_store_up",
-            "gauge",
-            "1 when the store answered the metrics queries.",
-            &[(Vec::new(), 0.0)],
-        );
-    }
+    let up = match store_metrics(&state, &mut text).await {
+        Ok(()) => 1.0,
+        Err(error) => {
+            tracing::warn!(error = %error, "metrics: store figures unavailable");
+            0.0
+        }
+    };
+    text.family(
+        "icsync_metrics_store_up",
+        "gauge",
+        "1 when the store answered the metrics queries.",
+        &[(Vec::new(), up)],
+    );
     let mut response = text.0.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -2,6 +2,7 @@
 //! request is about, and reading contact and account keys.
 
 pub(crate) mod accounts;
+pub(crate) mod connect;
 pub(crate) mod contacts;
 pub(crate) mod cs;
 pub(crate) mod feeds;

@@ -192,3 +192,35 @@ async fn created_keys_are_distinct_named_and_shown_only_once() {
     let blank = icsync_api::create_api_key(&api.store, Scope::Host, Some(" ")).await;
     assert!(blank.is_err());
 }
+
+#[tokio::test]
+async fn the_webhook_receiver_is_mounted_without_a_key_and_keeps_its_own_answers() {
+    use axum::routing::post;
+    let api = api().await;
+    let services = ApiServices {
+        on_view: Arc::new(FakeOnView::default()),
+        writeback: Arc::new(FakeWriteback::default()),
+        rollups: Arc::new(StoreRollups(api.store.clone())),
+        cs_attributes: Arc::new(StoreCsAttributes::new(api.store.clone())),
+    };
+    let receiver = axum::Router::new().route("/intercom", post(|| async { "received" }));
+    let state = ApiState::new(api.store.clone(), ApiSettings::default(), services)
+        .unwrap()
+        .with_webhooks(receiver);
+    let router = icsync_api::router(state);
+    use tower::ServiceExt;
+    let response = router
+        .oneshot(
+            axum::http::Request::post("/v1/webhooks/intercom")
+                .body(axum::body::Body::from("{}"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key("x-request-id"));
+    let body = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"received");
+}
