@@ -1,5 +1,6 @@
 //! SeaORM entities, one per table; the migrations are the source of truth for the schema.
 
+pub mod api_key;
 pub mod company;
 pub mod contact;
 pub mod contact_company;

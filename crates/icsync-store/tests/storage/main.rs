@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
+mod api_cases;
 mod cases;
 mod fixtures;
 mod support;
@@ -57,4 +58,37 @@ storage_suite!(
     markers_say_which_contacts_need_companies_and_events,
     deleted_contacts_leave_the_feed_and_come_back_when_seen_again,
     huge_numbers_and_control_characters_are_kept,
+);
+
+/// The cases of what the HTTP API reads and writes, on both backends.
+macro_rules! api_suite {
+    ($($case:ident),* $(,)?) => {
+        mod api_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::sqlite().await;
+                    crate::api_cases::$case(&db).await;
+                }
+            )*
+        }
+        mod api_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::postgres(concat!("api_", stringify!($case))).await;
+                    crate::api_cases::$case(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+api_suite!(
+    api_keys_are_found_by_their_id_and_revoked_once,
+    contacts_and_companies_are_found_by_every_key,
+    the_session_feed_follows_rebuilds_and_leaves_out_deleted_contacts,
+    activity_windows_hold_what_touches_them,
+    run_progress_latest_runs_and_totals,
+    deleting_a_workspace_removes_its_rows_in_every_table_and_nothing_else,
 );
