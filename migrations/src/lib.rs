@@ -13,6 +13,7 @@ mod m20261123_000003_create_events_and_sessions;
 mod m20261123_000004_create_conversations;
 mod m20261123_000005_create_cs_attributes;
 mod m20261123_000006_create_sync_state;
+mod m20261201_000010_extend_writeback_queue;
 
 /// Applies icsync's migrations; see [`MigratorTrait`] for `up`, `down`, `status`.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_conversations::Migration),
             Box::new(m20261123_000005_create_cs_attributes::Migration),
             Box::new(m20261123_000006_create_sync_state::Migration),
+            Box::new(m20261201_000010_extend_writeback_queue::Migration),
         ]
     }
 }
@@ -46,4 +48,5 @@ pub const TABLES: &[&str] = &[
     "cs_attributes",
     "sync_checkpoints",
     "sync_runs",
+    "writeback_state",
 ];

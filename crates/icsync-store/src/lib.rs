@@ -11,6 +11,7 @@
 
 mod connect;
 mod cs;
+mod cs_queue;
 pub mod entities;
 mod error;
 mod ingest;
@@ -19,9 +20,11 @@ mod runs;
 pub mod secrets;
 mod sessions;
 mod workspaces;
+mod writeback_state;
 
 pub use connect::{Backend, StoreOptions, redact_url};
 pub use cs::CsRecord;
+pub use cs_queue::{ClaimRequest, PushFailure, WritebackCounts};
 pub use error::{Result, StoreError};
 pub use ingest::Counts;
 pub use ingest::{
@@ -34,6 +37,7 @@ pub use reads::{
 pub use runs::{RunId, SyncRun};
 pub use secrets::{KeySource, SecretError, SecretKey};
 pub use workspaces::WorkspaceSettings;
+pub use writeback_state::WritebackState;
 
 use connect::Writer;
 use icsync_migrations::{Migrator, MigratorTrait};
