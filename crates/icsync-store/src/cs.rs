@@ -44,6 +44,14 @@ pub struct CsRecord {
     pub claimed_until: Option<DateTime<Utc>>,
 }
 
+/// What [`Store::set_cs_attributes`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsWrite {
+    pub record: CsRecord,
+    /// False when the values were already stored (nothing changed).
+    pub changed: bool,
+}
+
 impl Store {
     /// Applies `patch` to a subject's CS attributes (creating the row on first use) and returns
     /// the stored record. A write that changes nothing changes nothing (no version bump, no
@@ -57,14 +65,16 @@ impl Store {
         patch: &CsPatch,
         triggers: &TriggerSet,
         now: DateTime<Utc>,
-    ) -> Result<CsRecord> {
+    ) -> Result<CsWrite> {
         let txn = self.inner.write.begin().await?;
+        let mut changed = true;
         let existing = find(&txn, workspace, subject).await?;
         let saved = match existing {
             Some(row) => {
                 let current = to_attributes(&row);
                 let next = round(patch.apply(&current));
                 if next.content_hash() == current.content_hash() {
+                    changed = false;
                     row
                 } else {
                     let trigger_hash = next.trigger_hash_for(triggers).into_string();
@@ -124,7 +134,10 @@ impl Store {
             }
         };
         txn.commit().await?;
-        to_record(saved)
+        Ok(CsWrite {
+            record: to_record(saved)?,
+            changed,
+        })
     }
 
     /// A subject's CS attributes, if the host ever set them.

@@ -23,7 +23,7 @@ mod workspaces;
 mod writeback_state;
 
 pub use connect::{Backend, StoreOptions, redact_url};
-pub use cs::CsRecord;
+pub use cs::{CsRecord, CsWrite};
 pub use cs_queue::{ClaimRequest, PushFailure, WritebackCounts};
 pub use error::{Result, StoreError};
 pub use ingest::Counts;

@@ -42,6 +42,7 @@ async fn set(
         )
         .await
         .unwrap()
+        .record
 }
 
 fn full() -> CsAttributes {
@@ -85,6 +86,8 @@ pub async fn cs_attributes_queue_a_push_only_when_trigger_fields_change(db: &Tes
         .set_cs_attributes(ws, &subject, &same_health, &TriggerSet::default(), t(1))
         .await
         .unwrap();
+    assert!(!same.changed);
+    let same = same.record;
     assert_eq!(same.version, 1, "61.2500 is 61.25");
     cs.cs_owner = Some("Ada Lovelace".into());
     let owner = set(db, ws, &subject, &cs, t(2)).await;
@@ -114,7 +117,8 @@ pub async fn cs_attributes_queue_a_push_only_when_trigger_fields_change(db: &Tes
             t(5),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .record;
     assert!(by_owner.needs_push, "a configured trigger set is honoured");
 }
 
