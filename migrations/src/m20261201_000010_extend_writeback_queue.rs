@@ -58,6 +58,9 @@ impl MigrationTrait for Migration {
                     // shown in status until an admin fixes it.
                     .col(text_null("config_error"))
                     .col(ts_null("checked_at"))
+                    // The mapping that check was for (a changed configuration is checked again
+                    // at once).
+                    .col(text_null("checked_mapping_hash"))
                     .col(big_integer("attributes_created").default(0))
                     .col(ts("updated_at"))
                     .foreign_key(&mut workspace_fk("writeback_state"))

@@ -57,7 +57,9 @@ impl Store {
     /// the stored record. A write that changes nothing changes nothing (no version bump, no
     /// push). A write whose fields in `triggers` differ from the last successful push makes the
     /// row pending; one that brings them back makes it not pending (other fields wait for the
-    /// next trigger change). A row already pending keeps its retry schedule.
+    /// next trigger change). A row already pending keeps its retry schedule. A row whose push
+    /// is in flight (or whose pusher died mid-push) stays pending: that push may have changed
+    /// Intercom.
     pub async fn set_cs_attributes(
         &self,
         workspace: WorkspaceId,
@@ -78,8 +80,10 @@ impl Store {
                     row
                 } else {
                     let trigger_hash = next.trigger_hash_for(triggers).into_string();
-                    let needs_push =
-                        row.pushed_trigger_hash.as_deref() != Some(trigger_hash.as_str());
+                    // A claim whose outcome is not recorded yet (in flight, or its pusher
+                    // died) may have changed Intercom: the baseline is unknown until it is.
+                    let needs_push = row.claim_token.is_some()
+                        || row.pushed_trigger_hash.as_deref() != Some(trigger_hash.as_str());
                     let was_pending = row.needs_push;
                     let version = row.version + 1;
                     let mut active = row.into_active_model();

@@ -21,6 +21,8 @@ pub struct WritebackState {
     pub config_error: Option<String>,
     /// When provisioning was last checked (successfully or not).
     pub checked_at: Option<DateTime<Utc>>,
+    /// The mapping that check was for.
+    pub checked_mapping_hash: Option<String>,
     /// Data attributes icsync created in this workspace, in total.
     pub attributes_created: i64,
 }
@@ -37,6 +39,7 @@ impl Store {
                 provisioned_at: row.provisioned_at,
                 config_error: row.config_error,
                 checked_at: row.checked_at,
+                checked_mapping_hash: row.checked_mapping_hash,
                 attributes_created: row.attributes_created,
             })
             .unwrap_or_default())
@@ -65,6 +68,7 @@ impl Store {
         active.provisioned_at = Set(state.provisioned_at);
         active.config_error = Set(state.config_error.clone());
         active.checked_at = Set(state.checked_at);
+        active.checked_mapping_hash = Set(state.checked_mapping_hash.clone());
         active.attributes_created = Set(state.attributes_created);
         active.updated_at = Set(now);
         active.save(&txn).await?;

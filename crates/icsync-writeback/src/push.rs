@@ -207,6 +207,7 @@ impl Writeback {
             return Ok(true);
         }
         if let (Some(error), Some(checked)) = (&state.config_error, state.checked_at)
+            && state.checked_mapping_hash.as_deref() == Some(mapping.as_str())
             && now - checked < RECHECK_CONFIG_AFTER
         {
             summary.config_error = Some(error.clone());
@@ -216,7 +217,9 @@ impl Writeback {
             Provisioned::Ready { created } => {
                 summary.attributes_created = created;
                 let previous = state.mapping_hash.replace(mapping.clone());
-                if previous.is_some_and(|p| p != mapping) {
+                let changed = previous.is_some_and(|p| p != mapping);
+                let mapping = Some(mapping);
+                if changed {
                     summary.requeued = store.requeue_pushed(workspace.id, now).await?;
                     tracing::info!(
                         workspace = workspace.id.0,
@@ -228,6 +231,7 @@ impl Writeback {
                     provisioned_at: Some(now),
                     config_error: None,
                     checked_at: Some(now),
+                    checked_mapping_hash: mapping,
                     attributes_created: state.attributes_created + i64::from(created),
                     ..state
                 };
@@ -238,6 +242,7 @@ impl Writeback {
                 tracing::warn!(workspace = workspace.id.0, error = %problem, "writeback configuration does not fit the workspace's data attributes");
                 state.config_error = Some(problem.clone());
                 state.checked_at = Some(now);
+                state.checked_mapping_hash = Some(mapping);
                 store.save_writeback_state(workspace.id, &state).await?;
                 summary.config_error = Some(problem);
                 Ok(false)

@@ -243,6 +243,15 @@ impl Writeback {
     pub async fn plan(&self, workspace: &Workspace) -> Result<Vec<PlannedPush>, WritebackError> {
         let mut plans = Vec::new();
         let mut after = 0;
+        // Changes are listed in field order (health, stage, url, pulse, ...).
+        let order: Vec<String> = [Model::Contact, Model::Company]
+            .into_iter()
+            .flat_map(|m| {
+                CsField::ALL
+                    .into_iter()
+                    .map(move |f| self.inner.config.names(m).get(f).trim().to_owned())
+            })
+            .collect();
         loop {
             let page = self
                 .inner
@@ -254,7 +263,7 @@ impl Writeback {
             for record in page {
                 let payload = self.payload(&record);
                 let baseline = record.pushed_attributes.as_ref().and_then(Value::as_object);
-                let changes = payload
+                let mut changes: Vec<AttributeChange> = payload
                     .into_iter()
                     .filter_map(|(attribute, to)| {
                         let from = baseline.and_then(|b| b.get(&attribute)).cloned();
@@ -267,6 +276,7 @@ impl Writeback {
                         )
                     })
                     .collect();
+                changes.sort_by_key(|c| order.iter().position(|n| *n == c.attribute));
                 plans.push(PlannedPush {
                     subject: record.subject,
                     baseline_known: baseline.is_some(),

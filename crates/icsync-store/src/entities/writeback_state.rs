@@ -12,6 +12,7 @@ pub struct Model {
     pub provisioned_at: Option<DateTimeUtc>,
     pub config_error: Option<String>,
     pub checked_at: Option<DateTimeUtc>,
+    pub checked_mapping_hash: Option<String>,
     pub attributes_created: i64,
     pub updated_at: DateTimeUtc,
 }

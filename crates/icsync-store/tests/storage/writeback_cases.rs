@@ -185,23 +185,44 @@ pub async fn a_push_outcome_moves_the_baseline_only_on_success(db: &TestDb) {
     assert!(after.needs_push && after.attempts == 0 && after.last_error.is_none());
     assert_eq!(after.pushed_attributes, Some(json!({"h": 61.25})));
 
-    // A 404: gone, no more retries until the host sets new values.
-    let due = db.store.claim_pushes(&claim(ws, t(300))).await.unwrap();
+    // A push whose pusher died: its claim was never resolved, so a write that brings the
+    // trigger fields back to the baseline still pushes (Intercom may hold the lost push).
+    let crashed = db.store.claim_pushes(&claim(ws, t(250))).await.unwrap();
+    assert_eq!(crashed.len(), 1);
+    let row = db.store.cs_attributes(ws, &subject).await.unwrap().unwrap();
+    cs.stage = Some("onboarding".into());
+    let reverted = set(db, ws, &subject, &cs, t(251)).await;
+    assert!(
+        reverted.needs_push,
+        "the lost push may have reached Intercom"
+    );
+    assert!(row.claim_token.is_some());
+    let retaken = db.store.claim_pushes(&claim(ws, t(1000))).await.unwrap();
+    assert_eq!(retaken.len(), 1, "the lease expired: claimed again");
     db.store
-        .mark_push_gone(&due[0], "404 not_found", t(300))
+        .mark_pushed(&retaken[0], &json!({"h": 61.25}), t(1000))
+        .await
+        .unwrap();
+    cs.stage = Some("renewal".into());
+    set(db, ws, &subject, &cs, t(1001)).await;
+
+    // A 404: gone, no more retries until the host sets new values.
+    let due = db.store.claim_pushes(&claim(ws, t(1002))).await.unwrap();
+    db.store
+        .mark_push_gone(&due[0], "404 not_found", t(1002))
         .await
         .unwrap();
     let gone = db.store.cs_attributes(ws, &subject).await.unwrap().unwrap();
-    assert!(!gone.needs_push && gone.gone_at == Some(t(300)));
+    assert!(!gone.needs_push && gone.gone_at == Some(t(1002)));
     assert!(
         db.store
-            .claim_pushes(&claim(ws, t(10_000)))
+            .claim_pushes(&claim(ws, t(20_000)))
             .await
             .unwrap()
             .is_empty()
     );
     cs.pulse = Some("down".into());
-    let revived = set(db, ws, &subject, &cs, t(400)).await;
+    let revived = set(db, ws, &subject, &cs, t(20_001)).await;
     assert!(revived.needs_push && revived.gone_at.is_none());
 }
 
@@ -325,6 +346,7 @@ pub async fn mapping_changes_requeue_pushed_rows_and_status_counts_them(db: &Tes
         provisioned_at: Some(t(8)),
         config_error: None,
         checked_at: Some(t(8)),
+        checked_mapping_hash: Some("abc".into()),
         attributes_created: 14,
     };
     db.store.save_writeback_state(ws, &state).await.unwrap();
