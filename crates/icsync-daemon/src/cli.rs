@@ -36,6 +36,10 @@ pub enum Command {
     Simulate(icsync_intercom_sim::SimulateArgs),
     /// Measure icsync's speed and memory (see docs/BENCHMARKS.md).
     Bench(crate::bench::BenchArgs),
+    /// Set or import CS attributes for writeback to Intercom.
+    Cs(crate::commands::cs::CsArgs),
+    /// Push a workspace's pending CS attributes to Intercom once, in the foreground.
+    Push(crate::commands::cs::PushArgs),
 }
 
 /// Runs a parsed command.
@@ -64,6 +68,8 @@ pub async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()>
             Ok(())
         }
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::Cs(args) => crate::commands::cs::run_cs(args, &settings).await,
+        Command::Push(args) => crate::commands::cs::run_push(args, &settings).await,
         Command::Simulate(args) => icsync_intercom_sim::run_cli(args).await,
         Command::Serve => {
             let app = Application::build(&settings).await?;

@@ -3,6 +3,7 @@
 mod data;
 mod rss;
 pub mod store;
+pub mod writeback;
 
 use clap::{Args, Subcommand};
 
@@ -10,6 +11,8 @@ use clap::{Args, Subcommand};
 pub enum BenchCommand {
     /// Time bulk ingest into a fresh SQLite file and a throwaway PostgreSQL cluster.
     Store(store::StoreBenchArgs),
+    /// Drain a backlog of changed contacts to the simulator under its rate limit.
+    Writeback(writeback::WritebackBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -21,5 +24,6 @@ pub struct BenchArgs {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Store(args) => store::run(args).await,
+        BenchCommand::Writeback(args) => writeback::run(args).await,
     }
 }

@@ -1,0 +1,3 @@
+//! Command implementations that do not fit in `cli.rs`.
+
+pub mod cs;
