@@ -46,7 +46,8 @@ fn cs_set_import_and_push_from_the_command_line() {
     let (code, _, err) = icsync(dir.path(), &["migrate"]);
     assert_eq!(code, 0, "{err}");
     rt.block_on(async {
-        let (key, _) = SecretKey::load_or_create(None, &dir.path().join("data/secret.key")).unwrap();
+        let (key, _) =
+            SecretKey::load_or_create(None, &dir.path().join("data/secret.key")).unwrap();
         let url = format!("sqlite://{}", dir.path().join("data/icsync.db").display());
         let store = Store::connect(&url).await.unwrap().with_secret_key(&key);
         let ws = store
@@ -71,18 +72,59 @@ fn cs_set_import_and_push_from_the_command_line() {
     });
     let ids = sim.contact_ids(3);
 
-    let (code, _, err) = icsync(dir.path(), &["cs", "set", "--workspace", "acme", "--contact", &ids[0], "--health", "120"]);
+    let (code, _, err) = icsync(
+        dir.path(),
+        &[
+            "cs",
+            "set",
+            "--workspace",
+            "acme",
+            "--contact",
+            &ids[0],
+            "--health",
+            "120",
+        ],
+    );
     assert_eq!(code, 1);
-    assert!(err.contains("health") && err.contains("between 0 and 100"), "{err}");
+    assert!(
+        err.contains("health") && err.contains("between 0 and 100"),
+        "{err}"
+    );
     let (code, out, err) = icsync(
         dir.path(),
-        &["cs", "set", "--workspace", "acme", "--contact", &ids[0], "--health", "80.5", "--cs-owner", "Grace"],
+        &[
+            "cs",
+            "set",
+            "--workspace",
+            "acme",
+            "--contact",
+            &ids[0],
+            "--health",
+            "80.5",
+            "--cs-owner",
+            "Grace",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("waiting for a push"), "{out}");
-    let (code, _, err) = icsync(dir.path(), &["cs", "set", "--workspace", "nope", "--contact", &ids[0], "--stage", "x"]);
+    let (code, _, err) = icsync(
+        dir.path(),
+        &[
+            "cs",
+            "set",
+            "--workspace",
+            "nope",
+            "--contact",
+            &ids[0],
+            "--stage",
+            "x",
+        ],
+    );
     assert_eq!(code, 1);
-    assert!(err.contains("no workspace named \"nope\"") && err.contains("acme"), "{err}");
+    assert!(
+        err.contains("no workspace named \"nope\"") && err.contains("acme"),
+        "{err}"
+    );
 
     let csv = dir.path().join("cs.csv");
     std::fs::write(
@@ -90,20 +132,32 @@ fn cs_set_import_and_push_from_the_command_line() {
         format!("contact,health,stage,cs_owner_email\n{},30,adoption,ada@example.com\n{},40,,not-an-email\n", ids[1], ids[2]),
     )
     .unwrap();
-    let (code, out, err) = icsync(dir.path(), &["cs", "import", "--workspace", "acme", csv.to_str().unwrap()]);
+    let (code, out, err) = icsync(
+        dir.path(),
+        &["cs", "import", "--workspace", "acme", csv.to_str().unwrap()],
+    );
     assert_eq!(code, 1, "a refused row fails the command");
-    assert!(err.contains("cs.csv:3:") && err.contains("cs_owner_email"), "{err}");
+    assert!(
+        err.contains("cs.csv:3:") && err.contains("cs_owner_email"),
+        "{err}"
+    );
     assert!(out.contains("imported 1 row(s)"), "{out}");
 
     sim.clear_journal();
     let (code, out, err) = icsync(dir.path(), &["push", "--workspace", "acme", "--dry-run"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("cs_health: (unknown) -> 80.5") && out.contains("2 subject(s) pending"), "{out}");
+    assert!(
+        out.contains("cs_health: (unknown) -> 80.5") && out.contains("2 subject(s) pending"),
+        "{out}"
+    );
     assert!(sim.journal(0).is_empty(), "a dry run sends nothing");
 
     let (code, out, err) = icsync(dir.path(), &["push", "--workspace", "acme"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("pushed 2, unchanged 0, failed 0, attributes created 14"), "{out}");
+    assert!(
+        out.contains("pushed 2, unchanged 0, failed 0, attributes created 14"),
+        "{out}"
+    );
     let journal = sim.journal(0);
     assert_eq!(journal.iter().filter(|e| e.method == "PUT").count(), 2);
     let (code, out, _) = icsync(dir.path(), &["push", "--workspace", "acme"]);

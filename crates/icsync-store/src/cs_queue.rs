@@ -13,8 +13,8 @@ use chrono::{DateTime, Duration, Utc};
 use icsync_domain::{CsSubject, WorkspaceId};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, TransactionTrait,
 };
 
 /// Which rows one claim may take.
@@ -48,6 +48,27 @@ pub struct WritebackCounts {
     pub oldest_pending_since: Option<DateTime<Utc>>,
     /// Failing and gone rows, most attempts first (at most the limit asked for).
     pub failures: Vec<PushFailure>,
+}
+
+/// The recorded outcome of one push (see [`Store::record_push_outcomes`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PushOutcome {
+    Pushed {
+        record: CsRecord,
+        attributes: serde_json::Value,
+        at: DateTime<Utc>,
+    },
+    Failed {
+        record: CsRecord,
+        error: String,
+        retry_at: DateTime<Utc>,
+        uncertain: bool,
+    },
+    Gone {
+        record: CsRecord,
+        error: String,
+        at: DateTime<Utc>,
+    },
 }
 
 /// One row that could not be pushed, and why.
@@ -124,46 +145,39 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         let txn = self.inner.write.begin().await?;
-        let held = cs_attribute::Entity::update_many()
-            .col_expr(
-                Column::PushedTriggerHash,
-                Expr::value(pushed.trigger_hash.clone()),
-            )
-            .col_expr(
-                Column::PushedHash,
-                Expr::value(pushed.attributes.content_hash().into_string()),
-            )
-            .col_expr(Column::PushedAttributes, Expr::value(attributes.clone()))
-            .col_expr(Column::PushedAt, Expr::value(at))
-            .col_expr(Column::NeedsPush, Expr::value(false))
-            .col_expr(Column::PendingSince, null_time())
-            .col_expr(Column::NextAttemptAt, null_time())
-            .col_expr(Column::Attempts, Expr::value(0))
-            .col_expr(Column::LastError, Expr::value(Option::<String>::None))
-            .col_expr(Column::GoneAt, null_time())
-            .col_expr(Column::ClaimToken, Expr::value(Option::<i64>::None))
-            .col_expr(Column::ClaimedUntil, null_time())
-            .filter(Column::Id.eq(pushed.id))
-            .filter(Column::ClaimToken.eq(pushed.claim_token))
-            .exec(&txn)
-            .await?
-            .rows_affected
-            == 1;
-        if held {
-            // The host changed the trigger fields while the push was in flight.
-            cs_attribute::Entity::update_many()
-                .col_expr(Column::NeedsPush, Expr::value(true))
-                .col_expr(Column::PendingSince, Expr::value(at))
-                .col_expr(Column::NextAttemptAt, Expr::value(at))
-                .filter(Column::Id.eq(pushed.id))
-                .filter(Column::TriggerHash.ne(pushed.trigger_hash.clone()))
-                .exec(&txn)
-                .await?;
-        } else {
-            erase_baseline(pushed.id, at).exec(&txn).await?;
-        }
+        let held = mark_pushed_in(&txn, pushed, attributes, at).await?;
         txn.commit().await?;
         Ok(held)
+    }
+
+    /// Records many outcomes in one transaction (the pusher's path: one commit per batch).
+    pub async fn record_push_outcomes(&self, outcomes: &[PushOutcome]) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let txn = self.inner.write.begin().await?;
+        for outcome in outcomes {
+            match outcome {
+                PushOutcome::Pushed {
+                    record,
+                    attributes,
+                    at,
+                } => {
+                    mark_pushed_in(&txn, record, attributes, *at).await?;
+                }
+                PushOutcome::Failed {
+                    record,
+                    error,
+                    retry_at,
+                    uncertain,
+                } => mark_failed_in(&txn, record, error, *retry_at, *uncertain).await?,
+                PushOutcome::Gone { record, error, at } => {
+                    mark_gone_in(&txn, record, error, *at).await?
+                }
+            }
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     /// Records a failed push and when to try again; other rows are not held up. When Intercom
@@ -177,25 +191,7 @@ impl Store {
         uncertain: bool,
     ) -> Result<()> {
         let txn = self.inner.write.begin().await?;
-        let mut update = cs_attribute::Entity::update_many()
-            .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
-            .col_expr(Column::LastError, Expr::value(error.to_owned()))
-            .col_expr(Column::NextAttemptAt, Expr::value(retry_at))
-            .col_expr(Column::ClaimToken, Expr::value(Option::<i64>::None))
-            .col_expr(Column::ClaimedUntil, null_time());
-        if uncertain {
-            update = erase_keeping_schedule(update, retry_at);
-        }
-        let held = update
-            .filter(Column::Id.eq(record.id))
-            .filter(Column::ClaimToken.eq(record.claim_token))
-            .exec(&txn)
-            .await?
-            .rows_affected
-            == 1;
-        if !held && uncertain {
-            erase_baseline(record.id, retry_at).exec(&txn).await?;
-        }
+        mark_failed_in(&txn, record, error, retry_at, uncertain).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -208,26 +204,7 @@ impl Store {
         error: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        cs_attribute::Entity::update_many()
-            .col_expr(Column::GoneAt, Expr::value(at))
-            .col_expr(Column::NeedsPush, Expr::value(false))
-            .col_expr(Column::PendingSince, null_time())
-            .col_expr(Column::NextAttemptAt, null_time())
-            .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
-            .col_expr(Column::LastError, Expr::value(error.to_owned()))
-            .col_expr(
-                Column::PushedTriggerHash,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(Column::PushedHash, Expr::value(Option::<String>::None))
-            .col_expr(Column::PushedAttributes, null_json())
-            .col_expr(Column::ClaimToken, Expr::value(Option::<i64>::None))
-            .col_expr(Column::ClaimedUntil, null_time())
-            .filter(Column::Id.eq(record.id))
-            .filter(Column::ClaimToken.eq(record.claim_token))
-            .exec(&self.inner.write)
-            .await?;
-        Ok(())
+        mark_gone_in(&self.inner.write, record, error, at).await
     }
 
     /// Makes every row of a workspace that was pushed before pending again, with no baseline
@@ -370,4 +347,108 @@ fn erase_keeping_schedule(
 /// Erases one row's baseline without touching its claim (which another pusher may hold).
 fn erase_baseline(id: i64, now: DateTime<Utc>) -> sea_orm::UpdateMany<cs_attribute::Entity> {
     erase(cs_attribute::Entity::update_many(), now).filter(Column::Id.eq(id))
+}
+
+async fn mark_pushed_in<C: ConnectionTrait>(
+    db: &C,
+    pushed: &CsRecord,
+    attributes: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let held = cs_attribute::Entity::update_many()
+        .col_expr(
+            Column::PushedTriggerHash,
+            Expr::value(pushed.trigger_hash.clone()),
+        )
+        .col_expr(
+            Column::PushedHash,
+            Expr::value(pushed.attributes.content_hash().into_string()),
+        )
+        .col_expr(Column::PushedAttributes, Expr::value(attributes.clone()))
+        .col_expr(Column::PushedAt, Expr::value(at))
+        .col_expr(Column::NeedsPush, Expr::value(false))
+        .col_expr(Column::PendingSince, null_time())
+        .col_expr(Column::NextAttemptAt, null_time())
+        .col_expr(Column::Attempts, Expr::value(0))
+        .col_expr(Column::LastError, Expr::value(Option::<String>::None))
+        .col_expr(Column::GoneAt, null_time())
+        .col_expr(Column::ClaimToken, Expr::value(Option::<i64>::None))
+        .col_expr(Column::ClaimedUntil, null_time())
+        .filter(Column::Id.eq(pushed.id))
+        .filter(Column::ClaimToken.eq(pushed.claim_token))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1;
+    if held {
+        // The host changed the trigger fields while the push was in flight.
+        cs_attribute::Entity::update_many()
+            .col_expr(Column::NeedsPush, Expr::value(true))
+            .col_expr(Column::PendingSince, Expr::value(at))
+            .col_expr(Column::NextAttemptAt, Expr::value(at))
+            .filter(Column::Id.eq(pushed.id))
+            .filter(Column::TriggerHash.ne(pushed.trigger_hash.clone()))
+            .exec(db)
+            .await?;
+    } else {
+        erase_baseline(pushed.id, at).exec(db).await?;
+    }
+    Ok(held)
+}
+
+async fn mark_failed_in<C: ConnectionTrait>(
+    db: &C,
+    record: &CsRecord,
+    error: &str,
+    retry_at: DateTime<Utc>,
+    uncertain: bool,
+) -> Result<()> {
+    let mut update = cs_attribute::Entity::update_many()
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .col_expr(Column::LastError, Expr::value(error.to_owned()))
+        .col_expr(Column::NextAttemptAt, Expr::value(retry_at))
+        .col_expr(Column::ClaimToken, Expr::value(Option::<i64>::None))
+        .col_expr(Column::ClaimedUntil, null_time());
+    if uncertain {
+        update = erase_keeping_schedule(update, retry_at);
+    }
+    let held = update
+        .filter(Column::Id.eq(record.id))
+        .filter(Column::ClaimToken.eq(record.claim_token))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1;
+    if !held && uncertain {
+        erase_baseline(record.id, retry_at).exec(db).await?;
+    }
+    Ok(())
+}
+
+async fn mark_gone_in<C: ConnectionTrait>(
+    db: &C,
+    record: &CsRecord,
+    error: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    cs_attribute::Entity::update_many()
+        .col_expr(Column::GoneAt, Expr::value(at))
+        .col_expr(Column::NeedsPush, Expr::value(false))
+        .col_expr(Column::PendingSince, null_time())
+        .col_expr(Column::NextAttemptAt, null_time())
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .col_expr(Column::LastError, Expr::value(error.to_owned()))
+        .col_expr(
+            Column::PushedTriggerHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(Column::PushedHash, Expr::value(Option::<String>::None))
+        .col_expr(Column::PushedAttributes, null_json())
+        .col_expr(Column::ClaimToken, Expr::value(Option::<i64>::None))
+        .col_expr(Column::ClaimedUntil, null_time())
+        .filter(Column::Id.eq(record.id))
+        .filter(Column::ClaimToken.eq(record.claim_token))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -24,7 +24,7 @@ mod writeback_state;
 
 pub use connect::{Backend, StoreOptions, redact_url};
 pub use cs::{CsRecord, CsWrite};
-pub use cs_queue::{ClaimRequest, PushFailure, WritebackCounts};
+pub use cs_queue::{ClaimRequest, PushFailure, PushOutcome, WritebackCounts};
 pub use error::{Result, StoreError};
 pub use ingest::Counts;
 pub use ingest::{

@@ -11,7 +11,7 @@ use crate::writer::IntercomWriter;
 use futures::StreamExt;
 use icsync_domain::{CompanyId, CsSubject, Workspace};
 use icsync_intercom::Error;
-use icsync_store::{ClaimRequest, CsRecord, WritebackState};
+use icsync_store::{ClaimRequest, CsRecord, PushOutcome, WritebackState};
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -171,9 +171,13 @@ impl Writeback {
                 .buffer_unordered(config.concurrency)
                 .collect()
                 .await;
+            // One commit for the batch's outcomes (a crash before it only re-pushes the batch:
+            // the rows' claims stay unresolved, so their baselines are not trusted).
+            let results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let marks: Vec<PushOutcome> = results.iter().map(|r| r.3.clone()).collect();
+            store.record_push_outcomes(&marks).await?;
             let mut unauthorized = None;
-            for result in results {
-                let (subject, outcome, fatal) = result?;
+            for (subject, outcome, fatal, _) in results {
                 if let Some(progress) = &options.progress {
                     progress.row(&subject, &outcome);
                 }
@@ -264,7 +268,7 @@ impl Writeback {
         workspace: &Workspace,
         writer: &dyn IntercomWriter,
         record: CsRecord,
-    ) -> Result<(CsSubject, Outcome, Option<String>), WritebackError> {
+    ) -> Result<(CsSubject, Outcome, Option<String>, PushOutcome), WritebackError> {
         let subject = record.subject.clone();
         let span = tracing::info_span!(
             "push",
@@ -273,12 +277,11 @@ impl Writeback {
             attempt = record.attempts + 1,
         );
         async move {
-            let store = self.store();
             let payload = self.payload(&record);
             let sent = Value::Object(payload.clone());
             if record.pushed_attributes.as_ref() == Some(&sent) {
-                store.mark_pushed(&record, &sent, self.now()).await?;
-                return Ok((subject, Outcome::Unchanged, None));
+                let at = self.now();
+                return Ok((subject, Outcome::Unchanged, None, PushOutcome::Pushed { record, attributes: sent, at }));
             }
             let deadline = Duration::from_secs(self.config().lease_secs.saturating_sub(15).max(15));
             let result = match tokio::time::timeout(deadline, self.send(workspace, writer, &record, payload)).await {
@@ -289,16 +292,15 @@ impl Writeback {
                 ))),
             };
             let now = self.now();
-            let (outcome, fatal) = match result {
+            let (outcome, fatal, mark) = match result {
                 Ok(()) => {
-                    store.mark_pushed(&record, &sent, now).await?;
                     tracing::debug!("pushed");
-                    (Outcome::Pushed, None)
+                    (Outcome::Pushed, None, PushOutcome::Pushed { record, attributes: sent, at: now })
                 }
                 Err(Failure { reason, kind: FailureKind::Gone }) => {
-                    store.mark_push_gone(&record, &reason, now).await?;
                     tracing::warn!(error = %reason, "intercom record gone; the row stops retrying");
-                    (Outcome::Gone(reason), None)
+                    let mark = PushOutcome::Gone { record, error: reason.clone(), at: now };
+                    (Outcome::Gone(reason), None, mark)
                 }
                 Err(Failure { reason, kind }) => {
                     let attempts = u32::try_from(record.attempts).unwrap_or(0) + 1;
@@ -308,13 +310,13 @@ impl Writeback {
                     }
                     let retry_at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
                     let uncertain = kind == FailureKind::Uncertain;
-                    store.mark_push_failed(&record, &reason, retry_at, uncertain).await?;
                     tracing::warn!(error = %reason, uncertain, retry_in_s = wait.as_secs(), "push failed");
                     let fatal = (kind == FailureKind::Unauthorized).then(|| reason.clone());
-                    (Outcome::Failed(reason), fatal)
+                    let mark = PushOutcome::Failed { record, error: reason.clone(), retry_at, uncertain };
+                    (Outcome::Failed(reason), fatal, mark)
                 }
             };
-            Ok((subject, outcome, fatal))
+            Ok((subject, outcome, fatal, mark))
         }
         .instrument(span)
         .await

@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 use icsync_domain::{CsPatch, CsSubject, NewWorkspace, Region};
-use icsync_intercom::{AccessToken, ClientConfig, IntercomClient};
+use icsync_intercom::{AccessToken, ClientConfig, IntercomClient, PacerConfig};
 use icsync_intercom_sim::{SimConfig, Simulator};
 use icsync_store::{SecretKey, Store, WorkspaceSettings};
 use icsync_writeback::{DrainOptions, Writeback, WritebackConfig};
@@ -21,8 +21,8 @@ pub struct WritebackBenchArgs {
     /// Requests per 10-second window the simulator allows (X-RateLimit-Limit).
     #[arg(long, default_value_t = 1_667)]
     pub rate_limit: u32,
-    /// Pushes in flight (writeback.concurrency).
-    #[arg(long, default_value_t = 4)]
+    /// Pushes in flight (writeback.concurrency, and the pacer's requests in flight).
+    #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
     /// Print one JSON object instead of a sentence.
     #[arg(long)]
@@ -101,10 +101,16 @@ pub async fn run(args: WritebackBenchArgs) -> anyhow::Result<()> {
             .set(ws.id, &CsSubject::Contact(id.clone()), &patch)
             .await?;
     }
-    let client = IntercomClient::new(
-        ClientConfig::new(icsync_intercom::Region::Us, AccessToken::new(sim.token()))
-            .with_base_url(sim.base_url())?,
-    )?;
+    // The pacer admits as many requests in flight as writeback runs pushes.
+    let config = ClientConfig::new(icsync_intercom::Region::Us, AccessToken::new(sim.token()))
+        .with_base_url(sim.base_url())?;
+    let client = IntercomClient::new(ClientConfig {
+        pacer: PacerConfig {
+            max_in_flight: args.concurrency,
+            ..PacerConfig::default()
+        },
+        ..config
+    })?;
     sim.clear_journal();
     let started = Instant::now();
     let summary = writeback

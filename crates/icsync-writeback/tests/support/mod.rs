@@ -82,6 +82,13 @@ pub fn client(sim: &SimHandle) -> IntercomClient {
             base_delay: std::time::Duration::from_millis(5),
             max_delay: std::time::Duration::from_millis(50),
         },
+        // A dropped connection is noticed in a second, not the default 30.
+        timeouts: icsync_intercom::Timeouts {
+            read: std::time::Duration::from_secs(1),
+            list: std::time::Duration::from_secs(1),
+            write: std::time::Duration::from_secs(1),
+            ..icsync_intercom::Timeouts::default()
+        },
         ..config
     };
     IntercomClient::new(config).expect("client")
