@@ -208,10 +208,8 @@ impl State {
                 };
             }
         }
-        // Keep the schedule when the grant is late by up to one interval (timers fire on millisecond ticks and
-        // a busy machine wakes tasks later still: restarting from `now` each time would add that lateness to
-        // every interval and leave a quarter of the budget unused); restart it after idle time (no burst).
-        let tolerance = base.max(Duration::from_millis(2));
+        // Keep the schedule when the grant is only a timer tick late (no drift), restart it after idle time (no burst).
+        let tolerance = (base / 10).min(Duration::from_millis(3));
         let from = match self.next_send_at {
             Some(at) if now <= at + tolerance => at,
             _ => now,
