@@ -165,18 +165,26 @@ impl CsAttributesService for StoreCsAttributes {
         change: &CsChange,
     ) -> Result<CsState, ServiceError> {
         let change = validate_change(change)?;
-        let current = self
+        let patch = icsync_domain::CsPatch {
+            health: change.health,
+            stage: change.stage,
+            profile_url: change.profile_url,
+            pulse: change.pulse,
+            licence_utilization: change.licence_utilization,
+            cs_owner: change.cs_owner,
+            cs_owner_email: change.cs_owner_email,
+        };
+        let written = self
             .store
-            .cs_attributes(workspace.id, subject)
-            .await?
-            .map(|record| record.attributes)
-            .unwrap_or_default();
-        let next = apply_change(&change, &current);
-        let record = self
-            .store
-            .set_cs_attributes(workspace.id, subject, &next)
+            .set_cs_attributes(
+                workspace.id,
+                subject,
+                &patch,
+                &icsync_domain::TriggerSet::default(),
+                chrono::Utc::now(),
+            )
             .await?;
-        Ok(state(record))
+        Ok(state(written.record))
     }
 
     async fn get(

@@ -13,3 +13,4 @@ pub mod session;
 pub mod sync_checkpoint;
 pub mod sync_run;
 pub mod workspace;
+pub mod writeback_state;

@@ -61,10 +61,12 @@ async fn populate(db: &TestDb, ws: WorkspaceId) {
         .set_cs_attributes(
             ws,
             &CsSubject::Company(company(0).id.to_string()),
-            &CsAttributes {
-                stage: Some("adoption".into()),
+            &CsPatch {
+                stage: Some(Some("adoption".into())),
                 ..Default::default()
             },
+            &TriggerSet::default(),
+            chrono::Utc::now(),
         )
         .await
         .unwrap();

@@ -9,6 +9,7 @@ mod api_cases;
 mod cases;
 mod fixtures;
 mod support;
+mod writeback_cases;
 
 macro_rules! storage_suite {
     ($($case:ident),* $(,)?) => {
@@ -48,6 +49,9 @@ storage_suite!(
     conversations_are_found_by_any_participant_with_their_parts,
     sessions_are_replaced_from_a_point_in_time,
     cs_attributes_queue_a_push_only_when_trigger_fields_change,
+    a_push_outcome_moves_the_baseline_only_on_success,
+    claims_are_exclusive_and_expire,
+    mapping_changes_requeue_pushed_rows_and_status_counts_them,
     workspace_secrets_are_encrypted_at_rest,
     sync_runs_record_their_figures,
     values_of_every_type_round_trip,
