@@ -70,6 +70,10 @@ async fn populate(db: &TestDb, ws: WorkspaceId) {
         )
         .await
         .unwrap();
+    db.store
+        .save_writeback_state(ws, &icsync_store::WritebackState::default())
+        .await
+        .unwrap();
     let run = db
         .store
         .start_run(ws, &StreamName::new("users"))
