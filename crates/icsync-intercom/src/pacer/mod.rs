@@ -62,7 +62,9 @@ pub struct PacerConfig {
 impl Default for PacerConfig {
     fn default() -> Self {
         PacerConfig {
-            max_in_flight: 4,
+            // Enough for the inbound streams' concurrency and writeback's together; the spacing,
+            // not this bound, keeps a workspace within its rate limit.
+            max_in_flight: 16,
             window: Duration::from_secs(10),
             target_utilisation: 0.97,
             reset_margin: Duration::from_millis(150),

@@ -265,7 +265,8 @@ impl State {
                 let elapsed = window_start.map(|start| now.saturating_duration_since(start));
                 let foreign_rate = match (used, elapsed) {
                     (Some(used), Some(elapsed)) if elapsed >= Duration::from_secs(1) => {
-                        let slack = i64::try_from(config.max_in_flight).unwrap_or(i64::MAX);
+                        // Our requests in flight may or may not be counted yet.
+                        let slack = i64::try_from(self.in_flight).unwrap_or(i64::MAX);
                         (used - i64::from(b.granted) - slack).max(0) as f64 / elapsed.as_secs_f64()
                     }
                     _ => b.foreign_rate,
