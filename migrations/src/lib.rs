@@ -14,6 +14,7 @@ mod m20261123_000004_create_conversations;
 mod m20261123_000005_create_cs_attributes;
 mod m20261123_000006_create_sync_state;
 mod m20261201_000001_add_inbound_state;
+mod m20261201_000002_create_seen_signals;
 mod m20261201_000010_extend_writeback_queue;
 mod m20261201_000020_create_api_keys;
 mod m20261201_000021_add_run_progress_and_session_feed;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_cs_attributes::Migration),
             Box::new(m20261123_000006_create_sync_state::Migration),
             Box::new(m20261201_000001_add_inbound_state::Migration),
+            Box::new(m20261201_000002_create_seen_signals::Migration),
             Box::new(m20261201_000010_extend_writeback_queue::Migration),
             Box::new(m20261201_000020_create_api_keys::Migration),
             Box::new(m20261201_000021_add_run_progress_and_session_feed::Migration),
@@ -55,5 +57,6 @@ pub const TABLES: &[&str] = &[
     "sync_checkpoints",
     "sync_runs",
     "api_keys",
+    "seen_signals",
     "writeback_state",
 ];

@@ -267,17 +267,22 @@ pub struct Dump {
     pub associations: Vec<(String, String)>,
     pub events: Vec<String>,
     pub deleted: Vec<String>,
+    /// `contact/start` → `end/count`.
+    pub sessions: BTreeMap<String, String>,
+    pub seen: Vec<(String, String)>,
 }
 
 impl Dump {
     pub fn summary(&self) -> String {
         format!(
-            "{} contacts, {} companies, {} associations, {} events, {} deleted",
+            "{} contacts, {} companies, {} associations, {} events, {} deleted, {} sessions, {} seen",
             self.contacts.len(),
             self.companies.len(),
             self.associations.len(),
             self.events.len(),
-            self.deleted.len()
+            self.deleted.len(),
+            self.sessions.len(),
+            self.seen.len()
         )
     }
 }
@@ -299,6 +304,8 @@ pub async fn dump(database_url: &str, workspace: i64) -> Dump {
         "SELECT contact_intercom_id, company_intercom_id FROM contact_companies WHERE workspace_id = $1 ORDER BY 1, 2",
         "SELECT dedupe_key, contact_intercom_id FROM events WHERE workspace_id = $1 ORDER BY 1",
         "SELECT intercom_id, intercom_id FROM contacts WHERE workspace_id = $1 AND deleted_at IS NOT NULL ORDER BY 1",
+        "SELECT contact_intercom_id || '/' || CAST(started_at AS TEXT), CAST(ended_at AS TEXT) || '/' || CAST(event_count AS TEXT) FROM sessions WHERE workspace_id = $1 ORDER BY 1",
+        "SELECT contact_intercom_id, CAST(seen_at AS TEXT) FROM seen_signals WHERE workspace_id = $1 ORDER BY 1, 2",
     ];
     let rows: Vec<Vec<(String, String)>> = if database_url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(database_url)
@@ -327,6 +334,8 @@ pub async fn dump(database_url: &str, workspace: i64) -> Dump {
         associations: next(),
         events: next().into_iter().map(|(key, _)| key).collect(),
         deleted: next().into_iter().map(|(id, _)| id).collect(),
+        sessions: next().into_iter().collect(),
+        seen: next(),
     }
 }
 

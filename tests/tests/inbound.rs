@@ -33,4 +33,6 @@ suite!(
     user_tracking_off_costs_no_request_and_stops_a_run,
     a_revoked_token_stops_the_workspace_until_it_is_reconnected,
     a_page_that_keeps_failing_ends_the_run_at_the_last_good_page,
+    stored_sessions_equal_the_rule_applied_to_the_stored_signals,
+    the_event_feed_delivers_every_event_once_while_a_sync_writes,
 );

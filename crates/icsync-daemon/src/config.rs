@@ -44,6 +44,26 @@ pub struct Settings {
     pub intercom: IntercomSettings,
     pub inbound: icsync_inbound::InboundConfig,
     pub writeback: icsync_writeback::WritebackConfig,
+    pub sessions: SessionSettings,
+}
+
+/// `[sessions]`: how sessions are rebuilt from events (docs/SESSIONS.md).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    pub session_gap_mins: u32,
+    pub session_max_hours: u32,
+    pub future_tolerance_secs: u32,
+}
+
+impl SessionSettings {
+    pub fn rules(&self) -> icsync_sessionizer::SessionRules {
+        icsync_sessionizer::SessionRules {
+            session_gap_mins: self.session_gap_mins,
+            session_max_hours: self.session_max_hours,
+            future_tolerance_secs: self.future_tolerance_secs,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,11 +122,12 @@ impl Settings {
             let key = key.as_str().to_ascii_lowercase();
             !NON_CONFIG_ENV.contains(&key.as_str()) && !key.starts_with("test_")
         });
-        let settings: Settings = figment
+        let mut settings: Settings = figment
             .merge(env)
             .extract()
             .map_err(|e| ConfigError::Invalid(describe(e)))?;
         settings.validate()?;
+        settings.inbound.sessions = settings.sessions.rules();
         Ok(settings)
     }
 
@@ -136,6 +157,12 @@ impl Settings {
                 value: self.log.level.clone(),
                 problem: e.to_string(),
             });
+        }
+        if let Err(problem) = self.sessions.rules().validate() {
+            return Err(ConfigError::Invalid(format!(
+                "sessions.{}: {problem}",
+                problem.key()
+            )));
         }
         if let Err(problem) = self.inbound.validate() {
             return Err(ConfigError::Invalid(problem));

@@ -34,6 +34,9 @@ pub struct InboundConfig {
     pub queue_capacity_pages: usize,
     /// Rows one write transaction holds at most (group commit).
     pub queue_max_rows: usize,
+    /// How sessions are rebuilt from events and seen-signals (the daemon's `[sessions]`).
+    #[serde(skip)]
+    pub sessions: icsync_sessionizer::SessionRules,
 }
 
 impl Default for InboundConfig {
@@ -50,6 +53,7 @@ impl Default for InboundConfig {
             prefetch_pages: 2,
             queue_capacity_pages: 8,
             queue_max_rows: 20_000,
+            sessions: icsync_sessionizer::SessionRules::default(),
         }
     }
 }

@@ -63,6 +63,14 @@ const TABLES: &[(&str, &str)] = &[
         "SELECT dedupe_key, contact_intercom_id FROM events WHERE workspace_id = {ws} ORDER BY 1",
     ),
     (
+        "seen_signals",
+        "SELECT contact_intercom_id, CAST(seen_at AS TEXT) FROM seen_signals WHERE workspace_id = {ws} ORDER BY 1, 2",
+    ),
+    (
+        "sessions",
+        "SELECT contact_intercom_id || '/' || CAST(started_at AS TEXT), CAST(ended_at AS TEXT) || '/' || CAST(event_count AS TEXT) FROM sessions WHERE workspace_id = {ws} ORDER BY 1",
+    ),
+    (
         "conversations",
         "SELECT intercom_id, content_hash FROM conversations WHERE workspace_id = {ws} ORDER BY 1",
     ),

@@ -42,6 +42,7 @@ pub use ingest::Counts;
 pub use ingest::IngestFault;
 pub use ingest::{
     CheckpointUpdate, ContactMark, IngestBatch, IngestPage, IngestQueue, IngestReport, QueueTotals,
+    SessionRebuild,
 };
 pub use lookups::{CompanyLookup, ContactLookup, LocatedCompany, LocatedContact};
 pub use reads::{
@@ -51,7 +52,7 @@ pub use reads::{
 pub use run_status::{RunProgress, RunTotals};
 pub use runs::{RunId, SyncRun};
 pub use secrets::{KeySource, SecretError, SecretKey};
-pub use sync_state::{InboundShape, PendingCompanies, PendingEvents};
+pub use sync_state::{ContactSignals, InboundShape, PendingCompanies, PendingEvents};
 pub use workspace_data::INSTALLATION_TABLES;
 pub use workspaces::WorkspaceSettings;
 pub use writeback_state::WritebackState;

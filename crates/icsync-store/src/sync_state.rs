@@ -12,6 +12,14 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashSet;
 
+/// A contact's stored sessionizer signals from some instant on: its events and the
+/// `last_seen_at` values syncs observed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactSignals {
+    pub events: Vec<(String, DateTime<Utc>)>,
+    pub seen: Vec<DateTime<Utc>>,
+}
+
 /// The shape of what inbound stored, for request floors: how many contacts belong to more
 /// companies than Intercom lists inline, and how many event pages (of 150) the stored events fill,
 /// counting one page for a contact without events.
@@ -245,6 +253,38 @@ impl Store {
             .one(&self.inner.read)
             .await?;
         Ok(newest)
+    }
+
+    /// A contact's events and seen-signals at or after `from`, oldest first.
+    pub async fn contact_signals_since(
+        &self,
+        workspace: WorkspaceId,
+        contact: &ContactId,
+        from: DateTime<Utc>,
+    ) -> Result<ContactSignals> {
+        use crate::entities::seen_signal;
+        let events: Vec<(String, DateTime<Utc>)> = event::Entity::find()
+            .select_only()
+            .column(event::Column::EventName)
+            .column(event::Column::OccurredAt)
+            .filter(event::Column::WorkspaceId.eq(workspace.0))
+            .filter(event::Column::ContactIntercomId.eq(contact.as_str()))
+            .filter(event::Column::OccurredAt.gte(from))
+            .order_by_asc(event::Column::OccurredAt)
+            .into_tuple()
+            .all(&self.inner.read)
+            .await?;
+        let seen: Vec<DateTime<Utc>> = seen_signal::Entity::find()
+            .select_only()
+            .column(seen_signal::Column::SeenAt)
+            .filter(seen_signal::Column::WorkspaceId.eq(workspace.0))
+            .filter(seen_signal::Column::ContactIntercomId.eq(contact.as_str()))
+            .filter(seen_signal::Column::SeenAt.gte(from))
+            .order_by_asc(seen_signal::Column::SeenAt)
+            .into_tuple()
+            .all(&self.inner.read)
+            .await?;
+        Ok(ContactSignals { events, seen })
     }
 
     /// See [`InboundShape`].

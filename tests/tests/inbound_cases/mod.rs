@@ -4,7 +4,9 @@ mod backfill;
 mod compare;
 mod incremental;
 mod resilience;
+mod sessions;
 
 pub use backfill::*;
 pub use incremental::*;
 pub use resilience::*;
+pub use sessions::*;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A simulator whose generated contacts keep clear of the backfill cutoff, so runs minutes
 /// apart (and so cutoffs minutes apart) cover the same users.
-async fn started(db: TestDatabase, contacts: usize) -> Synced {
+pub async fn started(db: TestDatabase, contacts: usize) -> Synced {
     // Local noon now, so every run's watermark falls on the same local day.
     let synced = Synced::start(
         SimConfig {

@@ -17,7 +17,8 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use icsync_domain::{ContactId, Event, RunStatus, StreamName};
 use icsync_intercom::{Error as ClientError, EventsFor};
-use icsync_store::{ContactMark, IngestPage, IngestQueue, PendingEvents};
+use icsync_sessionizer::{Anomaly, SessionRules, Sessionizer, Signal, rebuild_window};
+use icsync_store::{ContactMark, IngestPage, IngestQueue, PendingEvents, SessionRebuild};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -37,6 +38,10 @@ enum Listed {
         events: Vec<Event>,
         read: u64,
         rejected: Vec<Rejected>,
+        /// The contact's sessions rebuilt with the new signals, when they changed.
+        rebuild: Option<SessionRebuild>,
+        /// Signals dated in the future (clock skew): kept, and counted.
+        future_signals: u64,
     },
     Gone,
 }
@@ -112,6 +117,7 @@ async fn contacts(
         workspace: ws.clone(),
         concurrency: ctx.config.events_concurrency,
         overlap: ctx.config.events_overlap(),
+        rules: ctx.config.sessions,
     };
     let producer = AbortOnDrop(tokio::spawn(lister.run(state.after.clone(), tx)));
     let mut since_check = 0usize;
@@ -128,11 +134,18 @@ async fn contacts(
                     events,
                     read,
                     rejected,
+                    rebuild,
+                    future_signals,
                 } => {
                     report.stats.read += read as i64;
                     for rejected in &rejected {
                         skip(ctx, report, rejected);
                     }
+                    report.add("future_signals", future_signals);
+                    if let Some(seen) = pending.last_seen_at {
+                        page.seen.push((contact.clone(), seen));
+                    }
+                    page.sessions.extend(rebuild);
                     page.events.extend(events);
                     page.marks.push(ContactMark::EventsSynced {
                         contact: contact.clone(),
@@ -200,6 +213,16 @@ impl Drop for AbortOnDrop {
 
 type Item = Result<(PendingEvents, Listed)>;
 
+/// A contact's stored signals as the sessionizer takes them.
+fn stored_signals(signals: &icsync_store::ContactSignals) -> Vec<Signal<'_>> {
+    signals
+        .events
+        .iter()
+        .map(|(name, at)| Signal::event(name, *at))
+        .chain(signals.seen.iter().map(|at| Signal::seen(*at)))
+        .collect()
+}
+
 /// Lists the due contacts' events, owned so it can run in a task of its own.
 struct Lister {
     store: icsync_store::Store,
@@ -207,6 +230,7 @@ struct Lister {
     workspace: icsync_domain::Workspace,
     concurrency: usize,
     overlap: chrono::Duration,
+    rules: SessionRules,
 }
 
 impl Lister {
@@ -284,10 +308,79 @@ impl Lister {
                 break;
             }
         }
+        let (rebuild, future_signals) = self.sessionize(pending, &events).await?;
         Ok(Listed::Events {
             events,
             read,
             rejected,
+            rebuild,
+            future_signals,
         })
+    }
+
+    /// The contact's sessions with the new signals (its listed events, and its `last_seen_at`
+    /// as a seen-signal), rebuilt from the earliest session they can change.
+    async fn sessionize(
+        &self,
+        pending: &PendingEvents,
+        events: &[Event],
+    ) -> Result<(Option<SessionRebuild>, u64)> {
+        let contact = &pending.contact;
+        let mut new: Vec<Signal<'_>> = events.iter().map(Signal::of_event).collect();
+        new.extend(pending.last_seen_at.map(Signal::seen));
+        if new.is_empty() {
+            return Ok((None, 0));
+        }
+        let ws = self.workspace.id;
+        let existing = self.store.sessions_of_contact(ws, contact).await?;
+        let Some(from) = rebuild_window(&existing, &new) else {
+            return Ok((None, 0));
+        };
+        let stored = if pending.ever_synced || !existing.is_empty() {
+            self.store.contact_signals_since(ws, contact, from).await?
+        } else {
+            Default::default()
+        };
+        let sessionizer = Sessionizer::new(self.rules, Utc::now());
+        let Some(mut rebuild) =
+            sessionizer.apply(contact, &existing, stored_signals(&stored), new.clone())
+        else {
+            return Ok((None, 0));
+        };
+        let disagree = rebuild
+            .anomalies
+            .iter()
+            .any(|a| !matches!(a, Anomaly::FutureSignal { .. }));
+        if disagree {
+            // The stored sessions were not made by these rules (a rules change, a foreign write):
+            // rebuild all of the contact's sessions from every stored signal.
+            tracing::info!(workspace = %self.workspace.name, stream = STREAM, contact = %contact, "stored sessions disagree with the rules, rebuilding them all");
+            let first = existing
+                .iter()
+                .map(|s| s.started_at)
+                .chain(std::iter::once(from))
+                .min()
+                .unwrap_or(from);
+            let all = self
+                .store
+                .contact_signals_since(ws, contact, first - chrono::Duration::days(3_650))
+                .await?;
+            let mut signals = stored_signals(&all);
+            signals.extend(new);
+            if let Some(full) = sessionizer.rebuild_all(contact, &existing, signals) {
+                rebuild = full;
+            }
+        }
+        let future = rebuild
+            .anomalies
+            .iter()
+            .filter(|a| matches!(a, Anomaly::FutureSignal { .. }))
+            .count() as u64;
+        let rebuilt = rebuild.changed.then(|| SessionRebuild {
+            contact: contact.clone(),
+            from: rebuild.from,
+            sessions: rebuild.sessions,
+        });
+        Ok((rebuilt, future))
     }
 }

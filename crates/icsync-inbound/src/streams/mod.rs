@@ -163,5 +163,8 @@ pub(crate) fn settle(
     report.add("associations_added", r.associations.written);
     report.add("associations_removed", r.detached);
     report.add("events_written", r.events.written);
+    report.add("sessions_written", r.sessions.written);
+    report.add("sessions_replaced", r.sessions_replaced);
+    report.add("seen_signals", r.seen.written);
     report.add("markers_set", r.marked);
 }

@@ -9,6 +9,7 @@ pub mod conversation_contact;
 pub mod conversation_part;
 pub mod cs_attribute;
 pub mod event;
+pub mod seen_signal;
 pub mod session;
 pub mod sync_checkpoint;
 pub mod sync_run;

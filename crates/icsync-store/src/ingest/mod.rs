@@ -7,6 +7,7 @@
 mod marks;
 mod postgres;
 mod queue;
+mod sessions;
 mod sqlite;
 mod table;
 mod tables;
@@ -23,6 +24,7 @@ use table::Rows;
 
 pub use marks::ContactMark;
 pub use queue::{IngestPage, IngestQueue, QueueTotals};
+pub use sessions::SessionRebuild;
 
 /// Records to write together, with the checkpoint that follows them.
 #[derive(Debug, Default, Clone, Copy)]
@@ -36,6 +38,10 @@ pub struct IngestBatch<'a> {
     pub company_sets: &'a [(ContactId, Vec<CompanyId>)],
     /// Sync markers and deletions, applied after the rows.
     pub marks: &'a [ContactMark],
+    /// `last_seen_at` values seen for contacts (sessionizer signals beside the events).
+    pub seen: &'a [(ContactId, DateTime<Utc>)],
+    /// Contacts' sessions rebuilt from these and the stored signals.
+    pub sessions: &'a [SessionRebuild],
     pub events: &'a [Event],
     pub conversations: &'a [Conversation],
     pub parts: &'a [ConversationPart],
@@ -74,6 +80,11 @@ pub struct IngestReport {
     pub events: Counts,
     pub conversations: Counts,
     pub parts: Counts,
+    /// Sessions written by rebuilds, and sessions the rebuilds replaced.
+    pub sessions: Counts,
+    pub sessions_replaced: u64,
+    /// Seen-signals received and new.
+    pub seen: Counts,
     /// Associations removed because a complete company list no longer named them.
     pub detached: u64,
     /// Marks that changed a contact row.
@@ -91,6 +102,8 @@ impl IngestReport {
             self.events,
             self.conversations,
             self.parts,
+            self.sessions,
+            self.seen,
         ]
         .iter()
         .map(|c| c.written)
@@ -136,6 +149,7 @@ enum Counter {
     Conversations,
     Parts,
     Events,
+    Seen,
     /// Rows that are not records of their own (conversation participants).
     None,
 }
@@ -149,6 +163,7 @@ impl IngestReport {
             Counter::Conversations => Some(&mut self.conversations),
             Counter::Parts => Some(&mut self.parts),
             Counter::Events => Some(&mut self.events),
+            Counter::Seen => Some(&mut self.seen),
             Counter::None => None,
         }
     }
@@ -162,6 +177,9 @@ pub(crate) struct PreparedBatch {
     tables: Vec<(Rows, Counter, usize)>,
     touched_conversations: Vec<String>,
     marks: marks::Marks,
+    /// Sessions to replace (contact, from), then the rows replacing them.
+    replaced: Vec<(String, DateTime<Utc>)>,
+    session_rows: Rows,
     checkpoint: Option<CheckpointUpdate>,
     now: DateTime<Utc>,
 }
@@ -218,7 +236,30 @@ impl PreparedBatch {
                 Counter::Events,
                 batch.events.len(),
             ),
+            (
+                tables::seen_rows(batch.seen),
+                Counter::Seen,
+                batch.seen.len(),
+            ),
         ];
+        // A contact rebuilt twice in a group keeps its newest rebuild: the later one was made
+        // from every signal the earlier one saw.
+        let mut newest_rebuild: std::collections::HashMap<&str, usize> = Default::default();
+        for (index, rebuild) in batch.sessions.iter().enumerate() {
+            newest_rebuild.insert(rebuild.contact.as_str(), index);
+        }
+        let rebuilds: Vec<SessionRebuild> = batch
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(index, r)| newest_rebuild.get(r.contact.as_str()) == Some(index))
+            .map(|(_, r)| r.clone())
+            .collect();
+        let replaced = rebuilds
+            .iter()
+            .map(|r| (r.contact.as_str().to_owned(), r.from))
+            .collect();
+        let session_rows = sessions::session_rows(&rebuilds, now);
         let mut touched_conversations: Vec<String> = batch
             .parts
             .iter()
@@ -230,6 +271,8 @@ impl PreparedBatch {
             tables,
             touched_conversations,
             marks: marks::Marks::new(&company_sets, batch.marks),
+            replaced,
+            session_rows,
             checkpoint: batch.checkpoint.cloned(),
             now,
         }
@@ -259,6 +302,8 @@ impl Store {
             tables,
             touched_conversations,
             marks,
+            replaced,
+            session_rows,
             checkpoint,
             now,
         } = prepared;
@@ -286,6 +331,16 @@ impl Store {
                 if !touched_conversations.is_empty() {
                     statements.tick()?;
                     update_parts_stored(&mut tx, ws, &touched_conversations, "?").await?;
+                }
+                if !replaced.is_empty() {
+                    report.sessions_replaced =
+                        sessions::delete_sqlite(&mut tx, ws, &replaced, &mut statements).await?;
+                    let received = session_rows.len();
+                    let written = sqlite::write(&mut tx, ws, session_rows, &mut statements).await?;
+                    report.sessions = Counts {
+                        received: received as u64,
+                        written,
+                    };
                 }
                 if !marks.is_empty() {
                     let (detached, marked) =
@@ -320,6 +375,17 @@ impl Store {
                 if !touched_conversations.is_empty() {
                     statements.tick()?;
                     update_parts_stored_pg(&mut tx, ws, touched_conversations).await?;
+                }
+                if !replaced.is_empty() {
+                    report.sessions_replaced =
+                        sessions::delete_postgres(&mut tx, ws, replaced, &mut statements).await?;
+                    let received = session_rows.len();
+                    let written =
+                        postgres::write(&mut tx, ws, session_rows, &mut statements).await?;
+                    report.sessions = Counts {
+                        received: received as u64,
+                        written,
+                    };
                 }
                 if !marks.is_empty() {
                     let (detached, marked) =

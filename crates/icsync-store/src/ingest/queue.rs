@@ -25,6 +25,10 @@ pub struct IngestPage {
     pub company_sets: Vec<(ContactId, Vec<CompanyId>)>,
     /// See [`IngestBatch::marks`].
     pub marks: Vec<ContactMark>,
+    /// See [`IngestBatch::seen`].
+    pub seen: Vec<(ContactId, chrono::DateTime<chrono::Utc>)>,
+    /// See [`IngestBatch::sessions`].
+    pub sessions: Vec<super::SessionRebuild>,
     pub events: Vec<Event>,
     pub conversations: Vec<Conversation>,
     pub parts: Vec<ConversationPart>,
@@ -38,6 +42,12 @@ impl IngestPage {
             + self.associations.len()
             + self.company_sets.len()
             + self.marks.len()
+            + self.seen.len()
+            + self
+                .sessions
+                .iter()
+                .map(|r| r.sessions.len() + 1)
+                .sum::<usize>()
             + self.events.len()
             + self.conversations.len()
             + self.parts.len()
@@ -49,6 +59,8 @@ impl IngestPage {
         self.associations.append(&mut next.associations);
         self.company_sets.append(&mut next.company_sets);
         self.marks.append(&mut next.marks);
+        self.seen.append(&mut next.seen);
+        self.sessions.append(&mut next.sessions);
         self.events.append(&mut next.events);
         self.conversations.append(&mut next.conversations);
         self.parts.append(&mut next.parts);
@@ -78,11 +90,14 @@ impl QueueTotals {
             (&mut total.events, report.events),
             (&mut total.conversations, report.conversations),
             (&mut total.parts, report.parts),
+            (&mut total.sessions, report.sessions),
+            (&mut total.seen, report.seen),
         ] {
             sum.received += part.received;
             sum.written += part.written;
         }
         total.detached += report.detached;
+        total.sessions_replaced += report.sessions_replaced;
         total.marked += report.marked;
         total.statements += report.statements;
     }
@@ -185,6 +200,8 @@ async fn write_loop(
             associations: &group.associations,
             company_sets: &group.company_sets,
             marks: &group.marks,
+            seen: &group.seen,
+            sessions: &group.sessions,
             events: &group.events,
             conversations: &group.conversations,
             parts: &group.parts,

@@ -106,6 +106,33 @@ pub(crate) static EVENTS: Table = Table {
     sequenced: true,
 };
 
+pub(crate) static SEEN_SIGNALS: Table = Table {
+    name: "seen_signals",
+    columns: &[("contact_intercom_id", Text), ("seen_at", Ts)],
+    key: &["contact_intercom_id", "seen_at"],
+    on_conflict: OnConflict::Ignore,
+    sequenced: false,
+};
+
+/// Written only after the replaced sessions are deleted (see `ingest/sessions.rs`).
+pub(crate) static SESSIONS: Table = Table {
+    name: "sessions",
+    columns: &[
+        ("contact_intercom_id", Text),
+        ("started_at", Ts),
+        ("ended_at", Ts),
+        ("event_count", Int),
+        ("rebuilt_at", Ts),
+        ("replaced_from", Ts),
+    ],
+    key: &["contact_intercom_id", "started_at"],
+    on_conflict: OnConflict::UpdateIfDistinct {
+        compare: &["ended_at", "event_count"],
+        keep: &[],
+    },
+    sequenced: false,
+};
+
 pub(crate) static CONVERSATIONS: Table = Table {
     name: "conversations",
     columns: &[
@@ -294,6 +321,15 @@ pub(crate) fn association_rows(pairs: &[(ContactId, CompanyId)], now: DateTime<U
             string(company.as_str()),
             Cell::Ts(Some(now)),
         ]);
+    }
+    rows
+}
+
+pub(crate) fn seen_rows(seen: &[(ContactId, DateTime<Utc>)]) -> Rows {
+    let seen = last_per_key(seen, |(contact, at)| (contact.as_str(), *at));
+    let mut rows = Rows::new(&SEEN_SIGNALS, seen.len());
+    for (contact, at) in seen {
+        rows.push([string(contact.as_str()), Cell::Ts(Some(*at))]);
     }
     rows
 }

@@ -94,6 +94,8 @@ impl World {
             associations: &self.associations,
             company_sets: &[],
             marks: &[],
+            seen: &[],
+            sessions: &[],
             events: &self.events,
             conversations: &self.conversations,
             parts: &self.parts,
