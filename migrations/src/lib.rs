@@ -14,6 +14,7 @@ mod m20261123_000004_create_conversations;
 mod m20261123_000005_create_cs_attributes;
 mod m20261123_000006_create_sync_state;
 mod m20261201_000001_add_inbound_state;
+mod m20261201_000030_add_conversation_state;
 
 /// Applies icsync's migrations; see [`MigratorTrait`] for `up`, `down`, `status`.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_cs_attributes::Migration),
             Box::new(m20261123_000006_create_sync_state::Migration),
             Box::new(m20261201_000001_add_inbound_state::Migration),
+            Box::new(m20261201_000030_add_conversation_state::Migration),
         ]
     }
 }

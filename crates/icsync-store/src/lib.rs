@@ -10,6 +10,7 @@
 //! **Invariant**: a checkpoint is never committed ahead of the rows it follows.
 
 mod connect;
+mod conversations;
 mod cs;
 pub mod entities;
 mod error;
@@ -22,6 +23,7 @@ mod sync_state;
 mod workspaces;
 
 pub use connect::{Backend, StoreOptions, redact_url};
+pub use conversations::{ConversationVersion, StoredConversation};
 pub use cs::CsRecord;
 pub use error::{Result, StoreError};
 pub use ingest::Counts;
@@ -30,10 +32,7 @@ pub use ingest::IngestFault;
 pub use ingest::{
     CheckpointUpdate, ContactMark, IngestBatch, IngestPage, IngestQueue, IngestReport, QueueTotals,
 };
-pub use reads::{
-    ContactProfile, FeedEvent, FeedPage, RecordCounts, StoredCompany, StoredContact,
-    StoredConversation,
-};
+pub use reads::{ContactProfile, FeedEvent, FeedPage, RecordCounts, StoredCompany, StoredContact};
 pub use runs::{RunId, SyncRun};
 pub use secrets::{KeySource, SecretError, SecretKey};
 pub use sync_state::{PendingCompanies, PendingEvents};
