@@ -31,9 +31,17 @@ pub enum Command {
     },
     /// Run the daemon: HTTP API (/healthz, /readyz) until SIGTERM or Ctrl-C.
     Serve,
+    /// Connect, list, show, change and disconnect Intercom workspaces.
+    #[command(subcommand)]
+    Workspace(crate::commands::workspace::WorkspaceCommand),
+    /// The whole flow with nothing set up: a simulated Intercom, a fresh SQLite store, a
+    /// connected workspace, the backfill, then incremental passes while the data changes.
+    Demo(crate::commands::demo::DemoArgs),
+    /// Run one sync pass of a workspace in the foreground (users, companies, events).
+    Sync(crate::commands::sync::SyncArgs),
     /// Serve the Intercom simulator (API 2.11) with generated data, for tests, demos and
     /// benchmarks; prints its base URL and token (see docs/SIMULATOR.md).
-    Simulate(icsync_intercom_sim::SimulateArgs),
+    Simulate(Box<icsync_intercom_sim::SimulateArgs>),
     /// Measure icsync's speed and memory (see docs/BENCHMARKS.md).
     Bench(crate::bench::BenchArgs),
 }
@@ -64,7 +72,16 @@ pub async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()>
             Ok(())
         }
         Command::Bench(args) => crate::bench::run(args).await,
-        Command::Simulate(args) => icsync_intercom_sim::run_cli(args).await,
+        Command::Simulate(args) => icsync_intercom_sim::run_cli(*args).await,
+        Command::Demo(args) => crate::commands::demo::run(args, &settings).await,
+        Command::Workspace(command) => crate::commands::workspace::run(command, &settings).await,
+        Command::Sync(args) => {
+            if crate::commands::sync::run(args, &settings).await? {
+                Ok(())
+            } else {
+                anyhow::bail!("the sync did not finish (see above for what failed and what to do)")
+            }
+        }
         Command::Serve => {
             let app = Application::build(&settings).await?;
             app.run_until_stopped(startup::shutdown_signal()).await

@@ -41,6 +41,18 @@ pub struct Settings {
     pub server: ServerSettings,
     pub log: LogSettings,
     pub database: DatabaseSettings,
+    pub intercom: IntercomSettings,
+    pub inbound: icsync_inbound::InboundConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntercomSettings {
+    pub version: String,
+    pub connect_timeout_ms: u64,
+    pub read_timeout_ms: u64,
+    pub list_timeout_ms: u64,
+    pub write_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -124,6 +136,33 @@ impl Settings {
                 problem: e.to_string(),
             });
         }
+        if let Err(problem) = self.inbound.validate() {
+            return Err(ConfigError::Invalid(problem));
+        }
+        if self.intercom.version.trim().is_empty() {
+            return Err(ConfigError::BadValue {
+                key: "intercom.version",
+                value: String::new(),
+                problem: "must name an Intercom API version such as 2.11".into(),
+            });
+        }
+        for (key, ms) in [
+            (
+                "intercom.connect_timeout_ms",
+                self.intercom.connect_timeout_ms,
+            ),
+            ("intercom.read_timeout_ms", self.intercom.read_timeout_ms),
+            ("intercom.list_timeout_ms", self.intercom.list_timeout_ms),
+            ("intercom.write_timeout_ms", self.intercom.write_timeout_ms),
+        ] {
+            if ms == 0 {
+                return Err(ConfigError::BadValue {
+                    key,
+                    value: "0".into(),
+                    problem: "must be at least 1".into(),
+                });
+            }
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::BadValue {
                 key: "database.max_connections",
@@ -147,6 +186,20 @@ impl Settings {
             self.data_dir.join("secret.key")
         } else {
             PathBuf::from(&self.secret_key_file)
+        }
+    }
+
+    /// How every workspace's Intercom client is built.
+    pub fn client_settings(&self) -> icsync_inbound::ClientSettings {
+        icsync_inbound::ClientSettings {
+            intercom_version: self.intercom.version.trim().to_owned(),
+            timeouts: icsync_intercom::Timeouts {
+                connect: Duration::from_millis(self.intercom.connect_timeout_ms),
+                read: Duration::from_millis(self.intercom.read_timeout_ms),
+                list: Duration::from_millis(self.intercom.list_timeout_ms),
+                write: Duration::from_millis(self.intercom.write_timeout_ms),
+            },
+            ..icsync_inbound::ClientSettings::default()
         }
     }
 

@@ -22,19 +22,7 @@ impl Application {
     /// Opens (and by default migrates) the store, loads the secret key and binds the listener.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let store = open_store(settings, settings.database.migrate_on_start).await?;
-        let key_path = settings.secret_key_path();
-        let (key, source) = SecretKey::load_or_create(settings.secret_key.as_ref(), &key_path)
-            .context("failed to load the secret key")?;
-        match source {
-            KeySource::Created(path) => tracing::warn!(
-                path = %path.display(),
-                "created a new secret key file; back it up: stored Intercom tokens cannot be read without it"
-            ),
-            KeySource::File(path) => {
-                tracing::debug!(path = %path.display(), "secret key loaded from file")
-            }
-            KeySource::Configured => tracing::debug!("secret key taken from ICSYNC_SECRET_KEY"),
-        }
+        let key = load_secret_key(settings)?;
         let store = store.with_secret_key(&key);
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr).await.with_context(|| {
@@ -94,6 +82,25 @@ impl Application {
         tracing::info!("icsync stopped");
         Ok(())
     }
+}
+
+/// The key that encrypts secrets at rest: `ICSYNC_SECRET_KEY`, else the key file (created with
+/// mode 0600 when missing, and logged so it gets backed up).
+pub fn load_secret_key(settings: &Settings) -> anyhow::Result<SecretKey> {
+    let key_path = settings.secret_key_path();
+    let (key, source) = SecretKey::load_or_create(settings.secret_key.as_ref(), &key_path)
+        .context("failed to load the secret key")?;
+    match source {
+        KeySource::Created(path) => tracing::warn!(
+            path = %path.display(),
+            "created a new secret key file; back it up: stored Intercom tokens cannot be read without it"
+        ),
+        KeySource::File(path) => {
+            tracing::debug!(path = %path.display(), "secret key loaded from file")
+        }
+        KeySource::Configured => tracing::debug!("secret key taken from ICSYNC_SECRET_KEY"),
+    }
+    Ok(key)
 }
 
 /// Opens the store and either migrates it or checks it is up to date.

@@ -11,6 +11,13 @@ pub enum InboundError {
          reconnect it with a valid token (icsync workspace connect --name {workspace:?} --token-file FILE)"
     )]
     TokenRefused { workspace: String },
+    /// A connection test: Intercom refused the token offered (nothing was stored).
+    #[error(
+        "Intercom refused this access token (401): check that it was copied whole, that it \
+         belongs to a workspace in this region (us/eu/au, or the base URL given) and that it \
+         has not been revoked"
+    )]
+    TokenRejected,
     /// The workspace is disconnected or stopped by an earlier connection error.
     #[error("workspace {workspace:?} cannot sync: {reason}")]
     NotSyncable { workspace: String, reason: String },

@@ -1,6 +1,7 @@
 //! What a stream run did, for the CLI summary, `sync_runs` and status; and how a run shows
 //! progress (the CLI draws bars, the daemon logs, tests ignore it).
 
+use chrono::{DateTime, Utc};
 use icsync_domain::{RunStatus, StreamName, SyncRunStats};
 use std::collections::BTreeMap;
 
@@ -17,6 +18,9 @@ pub struct StreamReport {
     pub also: BTreeMap<&'static str, u64>,
     /// Why the run failed or stopped.
     pub error: Option<String>,
+    /// The users stream's window: the backfill's cutoff (users created at or after it) or the
+    /// incremental pass's watermark (users updated since).
+    pub since: Option<DateTime<Utc>>,
 }
 
 impl StreamReport {
@@ -27,6 +31,7 @@ impl StreamReport {
             stats: SyncRunStats::default(),
             also: BTreeMap::new(),
             error: None,
+            since: None,
         }
     }
 

@@ -47,7 +47,7 @@ pub struct Endpoint {
 }
 
 /// Reads `GET /me` with `token`: the connection test. A refused token is
-/// [`InboundError::TokenRefused`]; an unreachable host says which host.
+/// [`InboundError::TokenRejected`]; an unreachable host says which host.
 pub async fn test_connection(
     endpoint: &Endpoint,
     token: &SecretString,
@@ -64,9 +64,7 @@ pub async fn test_connection(
     let me = match client.admins().me().await {
         Ok(me) => me,
         Err(icsync_intercom::Error::Unauthorized { .. }) => {
-            return Err(InboundError::TokenRefused {
-                workspace: "(not connected yet)".to_owned(),
-            });
+            return Err(InboundError::TokenRejected);
         }
         Err(err) => {
             let host = endpoint

@@ -14,6 +14,7 @@ mod conversations;
 mod cs;
 pub mod entities;
 mod error;
+mod fingerprint;
 mod ingest;
 mod reads;
 mod runs;
@@ -26,6 +27,7 @@ pub use connect::{Backend, StoreOptions, redact_url};
 pub use conversations::{ConversationVersion, StoredConversation};
 pub use cs::CsRecord;
 pub use error::{Result, StoreError};
+pub use fingerprint::{Fingerprint, TableFingerprint};
 pub use ingest::Counts;
 #[cfg(feature = "test-hooks")]
 pub use ingest::IngestFault;
@@ -35,7 +37,7 @@ pub use ingest::{
 pub use reads::{ContactProfile, FeedEvent, FeedPage, RecordCounts, StoredCompany, StoredContact};
 pub use runs::{RunId, SyncRun};
 pub use secrets::{KeySource, SecretError, SecretKey};
-pub use sync_state::{PendingCompanies, PendingEvents};
+pub use sync_state::{InboundShape, PendingCompanies, PendingEvents};
 pub use workspaces::WorkspaceSettings;
 
 use connect::Writer;

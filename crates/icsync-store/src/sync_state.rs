@@ -12,6 +12,15 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashSet;
 
+/// The shape of what inbound stored, for request floors: how many contacts belong to more
+/// companies than Intercom lists inline, and how many event pages (of 150) the stored events fill,
+/// counting one page for a contact without events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboundShape {
+    pub contacts_over_ten_companies: u64,
+    pub event_pages: u64,
+}
+
 /// A contact whose companies must be fetched, with the `updated_at` to mark them synced at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingCompanies {
@@ -278,6 +287,40 @@ impl Store {
             .one(&self.inner.read)
             .await?;
         Ok(newest)
+    }
+
+    /// See [`InboundShape`].
+    pub async fn inbound_shape(&self, workspace: WorkspaceId) -> Result<InboundShape> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = &self.inner.read;
+        let backend = db.get_database_backend();
+        let ws = workspace.0;
+        // The workspace id is an integer of ours, not user input.
+        let over_ten = format!(
+            "SELECT contact_intercom_id FROM contact_companies WHERE workspace_id = {ws} \
+             GROUP BY contact_intercom_id HAVING count(*) > 10"
+        );
+        let over_ten = db
+            .query_all_raw(Statement::from_string(backend, over_ten))
+            .await?
+            .len() as u64;
+        let per_contact = format!(
+            "SELECT (SELECT count(*) FROM events e WHERE e.workspace_id = c.workspace_id AND \
+             e.contact_intercom_id = c.intercom_id) AS n FROM contacts c WHERE c.workspace_id = {ws} \
+             AND c.deleted_at IS NULL"
+        );
+        let mut pages = 0u64;
+        for row in db
+            .query_all_raw(Statement::from_string(backend, per_contact))
+            .await?
+        {
+            let n: i64 = row.try_get_by_index(0)?;
+            pages += (n.max(0) as u64).div_ceil(150).max(1);
+        }
+        Ok(InboundShape {
+            contacts_over_ten_companies: over_ten,
+            event_pages: pages,
+        })
     }
 
     /// Stored contacts not marked deleted, by Intercom id after `after`, at most `limit`.

@@ -5,6 +5,7 @@ mod rss;
 pub mod sessionize;
 mod signals;
 pub mod store;
+pub mod sync;
 
 use clap::{Args, Subcommand};
 
@@ -14,6 +15,9 @@ pub enum BenchCommand {
     Store(store::StoreBenchArgs),
     /// Time the sessionizer (full and incremental) against a plain sort of the same signals.
     Sessionize(sessionize::SessionizeBenchArgs),
+    /// Time a full backfill from the simulator into SQLite and PostgreSQL, beside fetch-only
+    /// and store-only, with requests against the API's floor.
+    Sync(sync::SyncBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -25,6 +29,7 @@ pub struct BenchArgs {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Store(args) => store::run(args).await,
+        BenchCommand::Sync(args) => sync::run(args).await,
         // CPU-bound and single-threaded by design: off the async runtime's workers.
         BenchCommand::Sessionize(args) => {
             tokio::task::spawn_blocking(move || sessionize::run(args)).await?

@@ -159,6 +159,49 @@ pub async fn run(args: StoreBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `rows` generated records of `stream` through the ingest queue, in pages of 150.
+pub async fn ingest_generated(
+    store: &Store,
+    workspace: WorkspaceId,
+    stream: Stream,
+    rows: u64,
+) -> anyhow::Result<icsync_store::QueueTotals> {
+    let queue = IngestQueue::new(store, workspace, 16, 2_000);
+    let mut start = 0;
+    while start < rows {
+        let end = (start + 150).min(rows);
+        queue.push(generated_page(stream, start, end, 150)).await?;
+        start = end;
+    }
+    Ok(queue.finish().await?)
+}
+
+fn generated_page(stream: Stream, start: u64, end: u64, page_rows: u64) -> IngestPage {
+    let mut page = IngestPage {
+        checkpoint: Some(CheckpointUpdate {
+            stream: StreamName::new(stream.name()),
+            watermark: None,
+            cursor: Some(format!("page-{}", end.div_ceil(page_rows))),
+            status: RunStatus::Running,
+        }),
+        ..Default::default()
+    };
+    match stream {
+        Stream::Contacts => page.contacts = (start..end).map(data::contact).collect(),
+        Stream::Companies => {
+            page.companies = (start..end).map(data::company).collect();
+            // Each company has a handful of contacts.
+            page.associations = (start..end)
+                .flat_map(|c| {
+                    (0..(c % 7)).map(move |k| (data::contact_id(c * 7 + k), data::company_id(c)))
+                })
+                .collect::<Vec<(ContactId, CompanyId)>>();
+        }
+        Stream::Events => page.events = (start..end).map(data::event).collect(),
+    }
+    page
+}
+
 async fn measure(
     store: &Store,
     workspace: WorkspaceId,
@@ -180,30 +223,9 @@ async fn measure(
     let mut start = 0;
     while start < rows {
         let end = (start + page_rows).min(rows);
-        let mut page = IngestPage {
-            checkpoint: Some(CheckpointUpdate {
-                stream: StreamName::new(stream.name()),
-                watermark: None,
-                cursor: Some(format!("page-{}", end.div_ceil(page_rows))),
-                status: RunStatus::Running,
-            }),
-            ..Default::default()
-        };
-        match stream {
-            Stream::Contacts => page.contacts = (start..end).map(data::contact).collect(),
-            Stream::Companies => {
-                page.companies = (start..end).map(data::company).collect();
-                // Each company has a handful of contacts.
-                page.associations = (start..end)
-                    .flat_map(|c| {
-                        (0..(c % 7))
-                            .map(move |k| (data::contact_id(c * 7 + k), data::company_id(c)))
-                    })
-                    .collect::<Vec<(ContactId, CompanyId)>>();
-            }
-            Stream::Events => page.events = (start..end).map(data::event).collect(),
-        }
-        queue.push(page).await?;
+        queue
+            .push(generated_page(stream, start, end, page_rows))
+            .await?;
         start = end;
     }
     let totals = queue.finish().await?;

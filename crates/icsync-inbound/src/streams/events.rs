@@ -11,7 +11,7 @@ use super::users::skip;
 use super::{Ctx, checkpoint, checkpoint_page, parse_state, push, settle};
 use crate::control::StopReason;
 use crate::convert::{self, Rejected};
-use crate::error::Result;
+use crate::error::{InboundError, Result};
 use crate::report::StreamReport;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -19,6 +19,7 @@ use icsync_domain::{ContactId, Event, RunStatus, StreamName};
 use icsync_intercom::{Error as ClientError, EventsFor};
 use icsync_store::{ContactMark, IngestPage, IngestQueue, PendingEvents};
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
 
 pub const STREAM: &str = StreamName::EVENTS;
 const CONTACTS_PER_CHUNK: u64 = 200;
@@ -102,25 +103,26 @@ async fn contacts(
     watermark: Option<DateTime<Utc>>,
 ) -> Result<Option<StopReason>> {
     let ws = ctx.workspace;
-    loop {
-        let after = state.after.clone().map(ContactId::new);
-        let due = ctx
-            .store
-            .contacts_pending_events(ws.id, after.as_ref(), CONTACTS_PER_CHUNK)
-            .await?;
-        if due.is_empty() {
-            break;
-        }
-        // Listed several at a time, written in order: the checkpoint stays contiguous.
-        let mut listed = futures::stream::iter(due.into_iter().map(|pending| async move {
-            let result = list(ctx, &pending).await;
-            (pending, result)
-        }))
-        .buffered(ctx.config.events_concurrency);
-        while let Some((pending, result)) = listed.next().await {
-            let listed = result?;
+    // Listing runs in a task of its own, several contacts at a time and in order, so requests
+    // keep flowing while earlier contacts are converted and written.
+    let (tx, mut rx) = mpsc::channel(ctx.config.events_concurrency * 4);
+    let lister = Lister {
+        store: ctx.store.clone(),
+        client: ctx.client.clone(),
+        workspace: ws.clone(),
+        concurrency: ctx.config.events_concurrency,
+        overlap: ctx.config.events_overlap(),
+    };
+    let producer = AbortOnDrop(tokio::spawn(lister.run(state.after.clone(), tx)));
+    let mut since_check = 0usize;
+    while let Some(first) = rx.recv().await {
+        let mut page = IngestPage::default();
+        let mut contacts = 0;
+        let mut next = Some(first);
+        while let Some(item) = next.take() {
+            let (pending, listed) = item?;
+            contacts += 1;
             let contact = pending.contact.clone();
-            let mut page = IngestPage::default();
             match listed {
                 Listed::Events {
                     events,
@@ -131,7 +133,7 @@ async fn contacts(
                     for rejected in &rejected {
                         skip(ctx, report, rejected);
                     }
-                    page.events = events;
+                    page.events.extend(events);
                     page.marks.push(ContactMark::EventsSynced {
                         contact: contact.clone(),
                         updated_at: pending.updated_at,
@@ -147,20 +149,29 @@ async fn contacts(
                 }
             }
             state.after = Some(contact.as_str().to_owned());
-            page.checkpoint = Some(checkpoint(
-                STREAM,
-                watermark,
-                Some(&state),
-                RunStatus::Running,
-            ));
-            push(queue, page).await?;
-            ctx.progress.advanced(STREAM, 1);
+            // Group what is already listed into one page (bounded), so writes stay few.
+            if page.events.len() < EVENTS_PER_PAGE && contacts < CONTACTS_PER_PAGE {
+                next = rx.try_recv().ok();
+            }
         }
-        drop(listed);
-        if let Some(reason) = ctx.should_stop().await {
-            return Ok(Some(reason));
+        page.checkpoint = Some(checkpoint(
+            STREAM,
+            watermark,
+            Some(&state),
+            RunStatus::Running,
+        ));
+        push(queue, page).await?;
+        ctx.progress.advanced(STREAM, contacts as u64);
+        since_check += contacts;
+        if since_check >= CONTACTS_PER_CHUNK as usize {
+            since_check = 0;
+            if let Some(reason) = ctx.should_stop().await {
+                return Ok(Some(reason));
+            }
         }
     }
+    // The lister ends after the last due contact, or after its first error (sent above).
+    drop(producer);
     push(
         queue,
         checkpoint_page(checkpoint::<State>(
@@ -174,46 +185,109 @@ async fn contacts(
     Ok(None)
 }
 
-/// Lists one contact's events, newest first, stopping at what is already stored.
-async fn list(ctx: Ctx<'_>, pending: &PendingEvents) -> Result<Listed> {
-    let stop_before = pending
-        .newest_event_at
-        .map(|newest| newest - ctx.config.events_overlap());
-    let mut pages = ctx
-        .client
-        .events()
-        .list(&EventsFor::IntercomId(pending.contact.as_str().to_owned()));
-    let mut events = Vec::new();
-    let mut rejected = Vec::new();
-    let mut read = 0u64;
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(page) => page,
-            Err(ClientError::NotFound { .. }) => return Ok(Listed::Gone),
-            Err(err) => return Err(ctx.client_error(STREAM, err)),
-        };
-        read += (page.items.len() + page.rejected.len()) as u64;
-        rejected.extend(page.rejected.iter().map(|item| {
-            let mut r = Rejected::undecodable(item);
-            r.id = Some(pending.contact.as_str().to_owned());
-            r
-        }));
-        let oldest = page.items.iter().map(|e| e.created_at).min();
-        for wire in page.items {
-            match convert::event::convert(&pending.contact, wire) {
-                Ok(event) => events.push(event),
-                Err(r) => rejected.push(r),
+/// Events per page handed to the store at most, and contacts per page.
+const EVENTS_PER_PAGE: usize = 5_000;
+const CONTACTS_PER_PAGE: usize = 100;
+
+/// Aborts the listing task when the stream stops early.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+type Item = Result<(PendingEvents, Listed)>;
+
+/// Lists the due contacts' events, owned so it can run in a task of its own.
+struct Lister {
+    store: icsync_store::Store,
+    client: icsync_intercom::IntercomClient,
+    workspace: icsync_domain::Workspace,
+    concurrency: usize,
+    overlap: chrono::Duration,
+}
+
+impl Lister {
+    async fn run(self, mut after: Option<String>, tx: mpsc::Sender<Item>) {
+        loop {
+            let after_id = after.clone().map(ContactId::new);
+            let due = match self
+                .store
+                .contacts_pending_events(self.workspace.id, after_id.as_ref(), CONTACTS_PER_CHUNK)
+                .await
+            {
+                Ok(due) => due,
+                Err(err) => {
+                    let _ = tx.send(Err(err.into())).await;
+                    return;
+                }
+            };
+            let Some(last) = due.last() else { return };
+            after = Some(last.contact.as_str().to_owned());
+            let mut listed = futures::stream::iter(due.into_iter().map(|pending| {
+                let this = &self;
+                async move {
+                    let result = this.list(&pending).await;
+                    result.map(|listed| (pending, listed))
+                }
+            }))
+            .buffered(self.concurrency);
+            while let Some(item) = listed.next().await {
+                let failed = item.is_err();
+                if tx.send(item).await.is_err() || failed {
+                    return;
+                }
             }
         }
-        if let (Some(stop), Some(oldest)) = (stop_before, oldest)
-            && oldest < stop
-        {
-            break;
-        }
     }
-    Ok(Listed::Events {
-        events,
-        read,
-        rejected,
-    })
+
+    /// Lists one contact's events, newest first, stopping at what is already stored.
+    async fn list(&self, pending: &PendingEvents) -> Result<Listed> {
+        let stop_before = pending.newest_event_at.map(|newest| newest - self.overlap);
+        let mut pages = self
+            .client
+            .events()
+            .list(&EventsFor::IntercomId(pending.contact.as_str().to_owned()));
+        let mut events = Vec::new();
+        let mut rejected = Vec::new();
+        let mut read = 0u64;
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
+                Err(ClientError::NotFound { .. }) => return Ok(Listed::Gone),
+                Err(err) => {
+                    return Err(InboundError::from_client(
+                        &self.workspace.name,
+                        &StreamName::new(STREAM),
+                        err,
+                    ));
+                }
+            };
+            read += (page.items.len() + page.rejected.len()) as u64;
+            rejected.extend(page.rejected.iter().map(|item| {
+                let mut r = Rejected::undecodable(item);
+                r.id = Some(pending.contact.as_str().to_owned());
+                r
+            }));
+            let oldest = page.items.iter().map(|e| e.created_at).min();
+            for wire in page.items {
+                match convert::event::convert(&pending.contact, wire) {
+                    Ok(event) => events.push(event),
+                    Err(r) => rejected.push(r),
+                }
+            }
+            if let (Some(stop), Some(oldest)) = (stop_before, oldest)
+                && oldest < stop
+            {
+                break;
+            }
+        }
+        Ok(Listed::Events {
+            events,
+            read,
+            rejected,
+        })
+    }
 }

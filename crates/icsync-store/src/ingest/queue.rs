@@ -96,11 +96,28 @@ impl QueueTotals {
 }
 
 /// A stream's write-behind queue with group commit. Drop it only after [`IngestQueue::finish`]:
-/// pages still queued when it is dropped are not written (and their checkpoint neither).
+/// dropping it stops the writer, so pages still queued are not written (and their checkpoint
+/// neither), exactly as if the process had been killed; a transaction in flight rolls back.
 #[derive(Debug)]
 pub struct IngestQueue {
     sender: Option<mpsc::Sender<IngestPage>>,
     writer: JoinHandle<Result<QueueTotals>>,
+}
+
+impl Drop for IngestQueue {
+    fn drop(&mut self) {
+        // After `finish` the task is done and this does nothing.
+        self.writer.abort();
+    }
+}
+
+/// Aborts a task when dropped, so a cancelled queue leaves no writer behind.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl IngestQueue {
@@ -150,14 +167,14 @@ async fn write_loop(
     // Two stages: this task groups pages and prepares rows (CPU) while a second task writes the
     // previous group (IO), so the database never waits for hashing and serialization.
     let (prepared_tx, mut prepared_rx) = mpsc::channel::<(u64, PreparedBatch)>(1);
-    let writer = tokio::spawn(async move {
+    let mut writer = AbortOnDrop(tokio::spawn(async move {
         let mut totals = QueueTotals::default();
         while let Some((pages, prepared)) = prepared_rx.recv().await {
             let report = store.write_prepared(workspace, prepared).await?;
             totals.add(pages, &report);
         }
         Ok::<_, StoreError>(totals)
-    });
+    }));
     while let Some(mut group) = receiver.recv().await {
         let mut pages = 1;
         while group.rows() < max_rows {
@@ -190,7 +207,7 @@ async fn write_loop(
     }
     drop(prepared_tx);
     drop(receiver);
-    writer
+    (&mut writer.0)
         .await
         .map_err(|e| StoreError::corrupt(format!("the ingest writer task failed: {e}")))?
 }

@@ -1,0 +1,512 @@
+//! `icsync bench sync`: a full backfill (users, companies, events) from the simulator into
+//! SQLite and PostgreSQL, end to end, beside the two halves it is made of: fetching alone (the
+//! same requests, nothing stored) and storing alone (the same number of records, no HTTP).
+//!
+//! The simulator runs as a child process (`icsync simulate`), so the peak RSS is icsync's own.
+//! Requests are counted against the floor the API imposes: search pages of 150 users, the
+//! cheaper of company pages or one request per company, one events listing per user (more only
+//! for users with more events than a page), one companies listing per user in more than ten.
+
+use super::{rss, store as store_bench};
+use anyhow::{Context as _, bail};
+use futures::{StreamExt, TryStreamExt};
+use icsync_domain::{Region, WorkspaceId};
+use icsync_inbound::workspaces::{ConnectRequest, Endpoint};
+use icsync_inbound::{InboundConfig, Progress, RunControl, StreamReport, SyncOptions};
+use icsync_intercom::{Cursor, EventsFor, IntercomClient, Query, SearchRequest, search};
+use icsync_pgtemp::{Durability, PgCluster};
+use icsync_store::{SecretKey, Store};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Args)]
+pub struct SyncBenchArgs {
+    /// Contacts in the simulator (about 30% are users created in the last 60 days).
+    #[arg(long, default_value_t = 100_000)]
+    pub contacts: usize,
+    /// Shorthand for --contacts 1000000.
+    #[arg(long)]
+    pub large: bool,
+    /// Companies in the simulator (default: a tenth of the contacts).
+    #[arg(long)]
+    pub companies: Option<usize>,
+    /// Requests per 10-second window the simulator allows (default: no practical limit).
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    /// Share of requests the simulator answers 500/503 (the client retries them).
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Which backends to measure.
+    #[arg(long, value_enum, default_value_t = store_bench::BackendChoice::All)]
+    pub backend: store_bench::BackendChoice,
+    /// Skip the fetch-only and store-only baselines.
+    #[arg(long)]
+    pub no_baselines: bool,
+    /// Print one JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Where to put the SQLite file (default: a temporary directory, deleted after).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+/// One line of the benchmark's output.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    pub backend: &'static str,
+    /// `users`, `companies`, `events`, or `backfill` for the whole.
+    pub stream: String,
+    /// `sync` (end to end), `fetch_only` or `store_only`.
+    pub mode: &'static str,
+    pub records: u64,
+    pub records_per_s: u64,
+    pub seconds: f64,
+    pub requests: u64,
+    pub floor_requests: u64,
+    pub rate_limited: u64,
+    /// Requests made per 10-second window as a share of the limit (with `--rate-limit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_utilization: Option<f64>,
+    pub peak_rss_mb: u64,
+}
+
+/// The simulator as a child process, killed when dropped.
+struct SimProcess {
+    child: Child,
+    base_url: String,
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+async fn start_simulator(args: &SyncBenchArgs, contacts: usize) -> anyhow::Result<SimProcess> {
+    let port = free_port()?;
+    let companies = args.companies.unwrap_or(contacts / 10).max(1);
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args(["simulate", "--port", &port.to_string()])
+        .args(["--contacts", &contacts.to_string()])
+        .args(["--companies", &companies.to_string()])
+        .args([
+            "--rate-limit",
+            &args.rate_limit.unwrap_or(1_000_000).to_string(),
+        ])
+        .args(["--fault-error-rate", &args.error_rate.to_string()])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let child = command.spawn().context("failed to start the simulator")?;
+    let sim = SimProcess {
+        child,
+        base_url: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        if let Ok(answer) = http
+            .get(format!("{}/_sim/summary", sim.base_url))
+            .send()
+            .await
+            && answer.status().is_success()
+        {
+            return Ok(sim);
+        }
+        if Instant::now() > deadline {
+            bail!("the simulator did not come up on port {port} within 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Resets the peak RSS when a stream starts and reads it when it ends.
+#[derive(Default)]
+struct PerStreamRss {
+    peaks: Mutex<HashMap<String, u64>>,
+}
+
+impl Progress for PerStreamRss {
+    fn started(&self, _stream: &str, _kind: &str, _estimate: Option<u64>) {
+        rss::reset_peak();
+    }
+    fn finished(&self, report: &StreamReport) {
+        if let Ok(mut peaks) = self.peaks.lock() {
+            peaks.insert(report.stream.as_str().to_owned(), rss::peak_mb());
+        }
+    }
+}
+
+pub async fn run(args: SyncBenchArgs) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let contacts = if args.large { 1_000_000 } else { args.contacts };
+    if !args.json {
+        println!(
+            "icsync bench sync: {contacts} contacts in the simulator{}{}",
+            args.rate_limit
+                .map(|l| format!(", {l} requests per 10 s"))
+                .unwrap_or_default(),
+            if args.error_rate > 0.0 {
+                format!(", {:.0}% of requests failing", args.error_rate * 100.0)
+            } else {
+                String::new()
+            }
+        );
+        println!(
+            "{:<9} {:<10} {:<10} {:>9} {:>10} {:>8} {:>9} {:>7} {:>5} {:>6} {:>8}",
+            "backend",
+            "stream",
+            "mode",
+            "records",
+            "records/s",
+            "seconds",
+            "requests",
+            "floor",
+            "429s",
+            "window",
+            "peak MiB"
+        );
+    }
+    let sim = start_simulator(&args, contacts).await?;
+    let backends: &[store_bench::BackendChoice] = match args.backend {
+        store_bench::BackendChoice::All => &[
+            store_bench::BackendChoice::Sqlite,
+            store_bench::BackendChoice::Postgres,
+        ],
+        other => std::slice::from_ref(match other {
+            store_bench::BackendChoice::Sqlite => &store_bench::BackendChoice::Sqlite,
+            _ => &store_bench::BackendChoice::Postgres,
+        }),
+    };
+    let mut fetch_baseline: Option<f64> = None;
+    for backend in backends {
+        let temp = match &args.dir {
+            Some(dir) => tempfile::Builder::new()
+                .prefix("icsync-bench-")
+                .tempdir_in(dir)?,
+            None => tempfile::Builder::new().prefix("icsync-bench-").tempdir()?,
+        };
+        let cluster;
+        let (name, url) = match backend {
+            store_bench::BackendChoice::Postgres => {
+                cluster = tokio::task::spawn_blocking(|| PgCluster::start(Durability::Full))
+                    .await?
+                    .context("failed to start a throwaway PostgreSQL cluster")?;
+                ("postgres", cluster.create_database("bench")?)
+            }
+            _ => (
+                "sqlite",
+                format!("sqlite://{}", temp.path().join("bench.db").display()),
+            ),
+        };
+        let store = Store::connect(&url)
+            .await?
+            .with_secret_key(&SecretKey::generate());
+        store.migrate().await?;
+        let figures = backfill(&store, name, &sim, &args).await?;
+        let whole = figures.last().cloned();
+        for figure in &figures {
+            print_figure(figure, args.json)?;
+        }
+        if !args.no_baselines {
+            if fetch_baseline.is_none() {
+                let fetch = fetch_only(&sim, &args).await?;
+                print_figure(&fetch, args.json)?;
+                fetch_baseline = Some(fetch.seconds);
+            }
+            let stored = store_only(&store, name, &figures).await?;
+            print_figure(&stored, args.json)?;
+            if let (Some(whole), Some(fetch)) = (whole, fetch_baseline) {
+                let slower = fetch.max(stored.seconds);
+                let ratio = whole.seconds / slower;
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"backend": name, "stream": "backfill", "mode": "ratio_to_slower_half", "ratio": (ratio * 100.0).round() / 100.0})
+                    );
+                } else {
+                    println!(
+                        "{name}: the backfill took {ratio:.2}x the slower of fetch-only ({fetch:.1}s) and store-only ({:.1}s)",
+                        stored.seconds
+                    );
+                }
+            }
+        }
+        store.close().await;
+    }
+    Ok(())
+}
+
+fn utilization(requests: u64, seconds: f64, limit: Option<u32>) -> Option<f64> {
+    let limit = f64::from(limit?);
+    let windows = seconds / 10.0;
+    (windows > 0.0).then(|| ((requests as f64 / (windows * limit)) * 1000.0).round() / 1000.0)
+}
+
+fn per_second(records: u64, seconds: f64) -> u64 {
+    if seconds > 0.0 {
+        (records as f64 / seconds) as u64
+    } else {
+        0
+    }
+}
+
+/// The backfill into `store`, one figure per stream and one for the whole.
+async fn backfill(
+    store: &Store,
+    backend: &'static str,
+    sim: &SimProcess,
+    args: &SyncBenchArgs,
+) -> anyhow::Result<Vec<Figure>> {
+    let settings = icsync_inbound::ClientSettings::default();
+    let request = ConnectRequest::new(
+        "bench",
+        secrecy::SecretString::from("sim-token".to_owned()),
+        Endpoint {
+            region: Region::Us,
+            base_url: Some(sim.base_url.clone()),
+        },
+    );
+    let connected = icsync_inbound::workspaces::connect(store, &request, &settings).await?;
+    let ws = connected.workspace.id;
+    let client = icsync_inbound::client_for(&connected.workspace, &Default::default(), &settings)?;
+    let peaks = PerStreamRss::default();
+    let config = InboundConfig::default();
+    rss::reset_peak();
+    let started = Instant::now();
+    let report = icsync_inbound::sync_workspace(
+        store,
+        ws,
+        &client,
+        &config,
+        &SyncOptions::default(),
+        &RunControl::default(),
+        &peaks,
+    )
+    .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !report.all_finished() {
+        bail!("the backfill did not finish: {report:?}");
+    }
+    let floors = floors(store, ws, sim).await?;
+    let peaks = peaks.peaks.lock().map(|p| p.clone()).unwrap_or_default();
+    let mut figures = Vec::new();
+    let mut total_requests = 0;
+    let mut total_floor = 0;
+    let mut total_limited = 0;
+    let mut total_records = 0;
+    for stream in &report.streams {
+        let s = &stream.stats;
+        let name = stream.stream.as_str();
+        let records = s.read.max(0) as u64;
+        let secs = s.duration_ms as f64 / 1000.0;
+        let floor = floors.get(name).copied().unwrap_or(0);
+        total_requests += s.requests as u64;
+        total_floor += floor;
+        total_limited += s.rate_limited as u64;
+        total_records += records;
+        figures.push(Figure {
+            backend,
+            stream: name.to_owned(),
+            mode: "sync",
+            records,
+            records_per_s: per_second(records, secs),
+            seconds: (secs * 1000.0).round() / 1000.0,
+            requests: s.requests as u64,
+            floor_requests: floor,
+            rate_limited: s.rate_limited as u64,
+            window_utilization: utilization(s.requests as u64, secs, args.rate_limit),
+            peak_rss_mb: peaks.get(name).copied().unwrap_or(0),
+        });
+    }
+    figures.push(Figure {
+        backend,
+        stream: "backfill".to_owned(),
+        mode: "sync",
+        records: total_records,
+        records_per_s: per_second(total_records, seconds),
+        seconds: (seconds * 1000.0).round() / 1000.0,
+        requests: total_requests,
+        floor_requests: total_floor,
+        rate_limited: total_limited,
+        window_utilization: utilization(total_requests, seconds, args.rate_limit),
+        peak_rss_mb: peaks.values().copied().max().unwrap_or(0),
+    });
+    Ok(figures)
+}
+
+/// The fewest requests the API allows for what the backfill stored.
+async fn floors(
+    store: &Store,
+    ws: WorkspaceId,
+    sim: &SimProcess,
+) -> anyhow::Result<HashMap<String, u64>> {
+    let counts = store.record_counts(ws).await?;
+    let users = counts.contacts;
+    let summary: serde_json::Value = reqwest::get(format!("{}/_sim/summary", sim.base_url))
+        .await?
+        .json()
+        .await?;
+    let with_users = summary["companies_with_contacts"].as_u64().unwrap_or(0);
+    let all_companies = summary["companies"].as_u64().unwrap_or(0);
+    let enumerate = if with_users <= 10_000 {
+        with_users.div_ceil(150).max(1)
+    } else {
+        all_companies.div_ceil(15) + 1
+    };
+    let referenced = store.referenced_companies(ws).await?.len() as u64;
+    let shape = store.inbound_shape(ws).await?;
+    let mut floors = HashMap::new();
+    floors.insert(
+        "users".to_owned(),
+        users.div_ceil(150).max(1) + shape.contacts_over_ten_companies,
+    );
+    floors.insert("companies".to_owned(), referenced.min(enumerate));
+    floors.insert("events".to_owned(), shape.event_pages);
+    Ok(floors)
+}
+
+/// The same requests as the backfill (users created in the window, company pages, each user's
+/// events), decoded and dropped.
+async fn fetch_only(sim: &SimProcess, _args: &SyncBenchArgs) -> anyhow::Result<Figure> {
+    let config = icsync_intercom::ClientConfig::new(
+        icsync_intercom::Region::Us,
+        icsync_intercom::AccessToken::new("sim-token"),
+    )
+    .with_base_url(&sim.base_url)?;
+    let client = IntercomClient::new(config)?;
+    rss::reset_peak();
+    let started = Instant::now();
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(60);
+    let me = client.admins().me().await?;
+    let zone = me.app.and_then(|a| a.timezone);
+    let window =
+        search::contacts_since_in_zone(search::contact::created_at(), cutoff, zone.as_deref());
+    let query = SearchRequest::new(Query::and([
+        search::contact::role().eq("user"),
+        window.query,
+    ]));
+    let mut users = Vec::new();
+    let mut pages = client.contacts().search(query);
+    while let Some(page) = pages.try_next().await? {
+        users.extend(
+            page.items
+                .into_iter()
+                .filter(|c| c.created_at.is_some_and(|t| t >= cutoff))
+                .map(|c| c.id),
+        );
+    }
+    let mut companies = 0u64;
+    let mut list = client.companies().list_from(Cursor::Start);
+    while let Some(page) = list.try_next().await? {
+        companies += page.items.len() as u64;
+    }
+    let events: u64 = futures::stream::iter(users.iter().map(|id| {
+        let client = client.clone();
+        async move {
+            let events = icsync_intercom::collect_all(
+                client.events().list(&EventsFor::IntercomId(id.clone())),
+            )
+            .await?;
+            Ok::<u64, icsync_intercom::Error>(events.len() as u64)
+        }
+    }))
+    .buffer_unordered(8)
+    .try_fold(0, |sum, n| async move { Ok(sum + n) })
+    .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let records = users.len() as u64 + companies + events;
+    Ok(Figure {
+        backend: "-",
+        stream: "backfill".to_owned(),
+        mode: "fetch_only",
+        records,
+        records_per_s: per_second(records, seconds),
+        seconds: (seconds * 1000.0).round() / 1000.0,
+        requests: client.stats().requests,
+        floor_requests: 0,
+        rate_limited: client.stats().rate_limited,
+        window_utilization: None,
+        peak_rss_mb: rss::peak_mb(),
+    })
+}
+
+/// The same numbers of contacts, companies and events written through the ingest queue,
+/// generated in memory (no HTTP, no JSON).
+async fn store_only(
+    store: &Store,
+    backend: &'static str,
+    figures: &[Figure],
+) -> anyhow::Result<Figure> {
+    let records = |stream: &str| {
+        figures
+            .iter()
+            .find(|f| f.stream == stream)
+            .map(|f| f.records)
+            .unwrap_or(0)
+    };
+    let ws = store
+        .create_workspace(&icsync_domain::NewWorkspace::new("store-only"))
+        .await?
+        .id;
+    rss::reset_peak();
+    let started = Instant::now();
+    let mut total = 0;
+    for (stream, rows) in [
+        (store_bench::Stream::Contacts, records("users")),
+        (store_bench::Stream::Companies, records("companies")),
+        (store_bench::Stream::Events, records("events")),
+    ] {
+        total += rows;
+        store_bench::ingest_generated(store, ws, stream, rows).await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(Figure {
+        backend,
+        stream: "backfill".to_owned(),
+        mode: "store_only",
+        records: total,
+        records_per_s: per_second(total, seconds),
+        seconds: (seconds * 1000.0).round() / 1000.0,
+        requests: 0,
+        floor_requests: 0,
+        rate_limited: 0,
+        window_utilization: None,
+        peak_rss_mb: rss::peak_mb(),
+    })
+}
+
+fn print_figure(figure: &Figure, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(figure)?);
+    } else {
+        println!(
+            "{:<9} {:<10} {:<10} {:>9} {:>10} {:>8.1} {:>9} {:>7} {:>5} {:>6} {:>8}",
+            figure.backend,
+            figure.stream,
+            figure.mode,
+            figure.records,
+            figure.records_per_s,
+            figure.seconds,
+            figure.requests,
+            figure.floor_requests,
+            figure.rate_limited,
+            figure
+                .window_utilization
+                .map(|u| format!("{:.0}%", u * 100.0))
+                .unwrap_or_else(|| "-".into()),
+            figure.peak_rss_mb
+        );
+    }
+    Ok(())
+}

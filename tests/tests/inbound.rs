@@ -1,0 +1,36 @@
+//! End-to-end tests of the inbound users, companies and events streams against the simulator,
+//! on SQLite and on PostgreSQL: backfill scope, incremental passes, kills, faults, User Tracking.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
+mod inbound_cases;
+
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::inbound_cases::$case(icsync_tests::TestDatabase::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::inbound_cases::$case(icsync_tests::TestDatabase::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    a_backfill_imports_exactly_the_users_created_in_the_window,
+    an_incremental_pass_brings_the_store_to_the_simulators_state,
+    a_backfill_killed_anywhere_resumes_to_the_same_store,
+    faults_and_a_429_storm_change_nothing_but_the_time,
+    user_tracking_off_costs_no_request_and_stops_a_run,
+    a_revoked_token_stops_the_workspace_until_it_is_reconnected,
+    a_page_that_keeps_failing_ends_the_run_at_the_last_good_page,
+);
