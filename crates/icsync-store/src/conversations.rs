@@ -111,8 +111,10 @@ impl Store {
         self.with_participants(workspace, rows).await
     }
 
-    /// The conversations linked to a host contact by its email (trimmed, case-insensitive),
-    /// most recently updated first, without those Intercom deleted.
+    /// The conversations linked to a host contact by its email (trimmed, case-insensitive):
+    /// those matched by email when imported, and those of any stored contact that has the
+    /// email now (a contact stored after its conversations). Most recently updated first,
+    /// without those Intercom deleted.
     pub async fn conversations_by_email(
         &self,
         workspace: WorkspaceId,
@@ -122,9 +124,25 @@ impl Store {
         let Some(email) = normalize_email(email) else {
             return Ok(Vec::new());
         };
+        let contacts = sea_orm::sea_query::Query::select()
+            .column(contact::Column::IntercomId)
+            .from(contact::Entity)
+            .and_where(contact::Column::WorkspaceId.eq(workspace.0))
+            .and_where(contact::Column::EmailNormalized.eq(email.clone()))
+            .to_owned();
+        let of_contacts = sea_orm::sea_query::Query::select()
+            .column(conversation_contact::Column::ConversationIntercomId)
+            .from(conversation_contact::Entity)
+            .and_where(conversation_contact::Column::WorkspaceId.eq(workspace.0))
+            .and_where(conversation_contact::Column::ContactIntercomId.in_subquery(contacts))
+            .to_owned();
         let rows = conversation::Entity::find()
             .filter(conversation::Column::WorkspaceId.eq(workspace.0))
-            .filter(conversation::Column::ContactEmail.eq(email))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(conversation::Column::ContactEmail.eq(email))
+                    .add(conversation::Column::IntercomId.in_subquery(of_contacts)),
+            )
             .filter(conversation::Column::DeletedAt.is_null())
             .order_by_desc(conversation::Column::UpdatedAt)
             .order_by_desc(conversation::Column::Id)
@@ -216,12 +234,26 @@ impl Store {
         Ok(emails)
     }
 
-    /// Stored conversations linked to no host contact (no participant with an email).
+    /// Stored conversations linked to no host contact: matched by no email when imported, and
+    /// none of their contacts is stored with an email now.
     pub async fn count_unmatched_conversations(&self, workspace: WorkspaceId) -> Result<u64> {
+        let with_email = sea_orm::sea_query::Query::select()
+            .column(contact::Column::IntercomId)
+            .from(contact::Entity)
+            .and_where(contact::Column::WorkspaceId.eq(workspace.0))
+            .and_where(contact::Column::EmailNormalized.is_not_null())
+            .to_owned();
+        let linked = sea_orm::sea_query::Query::select()
+            .column(conversation_contact::Column::ConversationIntercomId)
+            .from(conversation_contact::Entity)
+            .and_where(conversation_contact::Column::WorkspaceId.eq(workspace.0))
+            .and_where(conversation_contact::Column::ContactIntercomId.in_subquery(with_email))
+            .to_owned();
         Ok(conversation::Entity::find()
             .filter(conversation::Column::WorkspaceId.eq(workspace.0))
             .filter(conversation::Column::ContactEmail.is_null())
             .filter(conversation::Column::DeletedAt.is_null())
+            .filter(conversation::Column::IntercomId.not_in_subquery(linked))
             .count(&self.inner.read)
             .await?)
     }

@@ -133,6 +133,10 @@ pub async fn run(ctx: Ctx<'_>, full: bool) -> Result<StreamReport> {
     };
     let mut report = StreamReport::new(STREAM);
     report.stats.kind = Some(state.kind().to_owned());
+    report.since = Some(match &state {
+        State::Backfill { cutoff, .. } => *cutoff,
+        State::Incremental { since, .. } => *since,
+    });
     let before = ctx.client.stats();
     let queue = ctx.queue();
     let outcome = pages(ctx, &state, watermark, &queue, &mut report).await;

@@ -348,11 +348,14 @@ pub async fn host_contacts_find_their_conversations_by_email(db: &TestDb) {
     let matched = conversation(1, &[1], 1204);
     let mut unmatched = conversation(2, &[5], 1);
     unmatched.contact_email = None;
+    // Imported before its contact was stored: linked through the contact stored since.
+    let mut linked_later = conversation(3, &[2], 1);
+    linked_later.contact_email = None;
     store
         .write_batch(
             ws,
             IngestBatch {
-                conversations: &[matched.clone(), unmatched],
+                conversations: &[matched.clone(), unmatched, linked_later.clone()],
                 parts: &(0..3).map(|n| part(&matched, n)).collect::<Vec<_>>(),
                 ..Default::default()
             },
