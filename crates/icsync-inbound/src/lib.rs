@@ -19,6 +19,7 @@
 //! **Invariant**: a record that cannot be converted never fails its page: it is skipped,
 //! counted by reason and logged with its id.
 
+pub mod bench;
 mod client;
 mod config;
 mod control;

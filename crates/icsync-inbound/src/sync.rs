@@ -103,17 +103,23 @@ pub async fn sync_workspace(
         control,
         progress,
     };
-    let runs = STREAMS
-        .iter()
-        .filter(|s| options.wants(s) && (ws.user_tracking || !gated(s)));
-    for stream in runs {
+    let mut tracking = ws.user_tracking;
+    for stream in STREAMS.iter().filter(|s| options.wants(s)) {
+        if gated(stream) && !tracking {
+            continue;
+        }
         let outcome = run_recorded(ctx, stream, options.full).await;
         match outcome {
             Ok(stream_report) => {
                 let stopped = stream_report.status == RunStatus::Stopped;
                 report.streams.push(stream_report);
                 if stopped {
-                    break;
+                    // User Tracking switched off stops the gated streams only; shutdown and
+                    // disconnection stop the pass.
+                    match control.check(store, ws.id, false).await {
+                        None => tracking = false,
+                        Some(_) => break,
+                    }
                 }
             }
             Err(InboundError::TokenRefused { workspace }) => {
