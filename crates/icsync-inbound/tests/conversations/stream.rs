@@ -1,6 +1,6 @@
 //! The conversations stream against the simulator: backfill, polls, User Tracking off, resume.
 
-use crate::support::{Env, contact_of, count, id_of};
+use crate::support::{Db, Env, contact_of, count, id_of};
 use chrono::Utc;
 use icsync_domain::{ContactId, RunStatus, StreamName, conversation_inbox_url, normalize_email};
 use icsync_inbound::{Progress, StreamReport};
@@ -37,7 +37,17 @@ fn recent_user(env: &Env, skip: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backfill_stores_every_conversation_of_the_users_in_scope_with_all_their_parts() {
-    let env = Env::start(
+    backfill_then_polls(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_and_polls_on_postgres() {
+    backfill_then_polls(Db::Postgres).await;
+}
+
+async fn backfill_then_polls(db: Db) {
+    let env = Env::start_on(
+        db,
         SimConfig {
             contacts: 300,
             conversations: 150,

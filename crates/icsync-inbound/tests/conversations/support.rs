@@ -15,6 +15,14 @@ use std::time::Duration;
 
 pub const SECRET: &str = "sim-client-secret";
 
+/// Which database a suite runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    /// A database of the process's throwaway cluster (`icsync-pgtemp`).
+    Postgres,
+}
+
 pub struct Env {
     pub sim: SimHandle,
     pub store: Store,
@@ -39,11 +47,29 @@ pub fn settings() -> ClientSettings {
 
 impl Env {
     pub async fn start(sim_config: SimConfig, tune: impl FnOnce(&mut ConnectRequest)) -> Env {
+        Env::start_on(Db::Sqlite, sim_config, tune).await
+    }
+
+    pub async fn start_on(
+        db: Db,
+        sim_config: SimConfig,
+        tune: impl FnOnce(&mut ConnectRequest),
+    ) -> Env {
         let sim = Simulator::start(sim_config, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("icsync.db").display());
+        let url = match db {
+            Db::Sqlite => format!("sqlite://{}", dir.path().join("icsync.db").display()),
+            Db::Postgres => tokio::task::spawn_blocking(|| {
+                icsync_pgtemp::PgCluster::shared()
+                    .expect("a throwaway PostgreSQL cluster")
+                    .create_database("conversations")
+                    .expect("a fresh database")
+            })
+            .await
+            .unwrap(),
+        };
         let store = Store::connect(&url)
             .await
             .unwrap()

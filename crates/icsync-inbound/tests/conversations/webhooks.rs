@@ -1,7 +1,7 @@
 //! The webhook receiver against the simulator's signed deliveries: applied before any poll,
 //! forgeries refused, replays and duplicates changing nothing, reordering never regressing.
 
-use crate::support::{Env, SECRET};
+use crate::support::{Db, Env, SECRET};
 use icsync_domain::{ContactId, ConversationId, StreamName};
 use icsync_inbound::{WebhookState, webhook_router};
 use icsync_intercom_sim::{Forgery, SimConfig, WebhookConfig, WebhookFaults};
@@ -131,7 +131,17 @@ async fn with_webhooks_a_conversation_appears_before_any_poll_and_contacts_follo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_replayed_reordered_and_oversized_notifications_change_nothing_they_should_not() {
-    let mut env = Env::start(
+    hostile_deliveries(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_deliveries_on_postgres() {
+    hostile_deliveries(Db::Postgres).await;
+}
+
+async fn hostile_deliveries(db: Db) {
+    let mut env = Env::start_on(
+        db,
         SimConfig {
             contacts: 60,
             conversations: 4,
