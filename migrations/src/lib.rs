@@ -14,6 +14,9 @@ mod m20261123_000004_create_conversations;
 mod m20261123_000005_create_cs_attributes;
 mod m20261123_000006_create_sync_state;
 mod m20261201_000001_add_inbound_state;
+mod m20261201_000010_extend_writeback_queue;
+mod m20261201_000020_create_api_keys;
+mod m20261201_000021_add_run_progress_and_session_feed;
 mod m20261201_000030_add_conversation_state;
 
 /// Applies icsync's migrations; see [`MigratorTrait`] for `up`, `down`, `status`.
@@ -31,6 +34,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_cs_attributes::Migration),
             Box::new(m20261123_000006_create_sync_state::Migration),
             Box::new(m20261201_000001_add_inbound_state::Migration),
+            Box::new(m20261201_000010_extend_writeback_queue::Migration),
+            Box::new(m20261201_000020_create_api_keys::Migration),
+            Box::new(m20261201_000021_add_run_progress_and_session_feed::Migration),
             Box::new(m20261201_000030_add_conversation_state::Migration),
         ]
     }
@@ -50,4 +56,6 @@ pub const TABLES: &[&str] = &[
     "cs_attributes",
     "sync_checkpoints",
     "sync_runs",
+    "api_keys",
+    "writeback_state",
 ];

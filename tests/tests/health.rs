@@ -18,7 +18,7 @@ async fn starts_serves_and_stops(database: TestDatabase) {
     assert_eq!(app.get("/nope").await.status(), 404);
     assert_eq!(
         app.store.existing_tables().await.unwrap().len(),
-        12,
+        icsync_migrations::TABLES.len(),
         "migrated on start"
     );
     let port = app.port;

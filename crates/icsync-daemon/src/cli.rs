@@ -44,6 +44,10 @@ pub enum Command {
     Simulate(Box<icsync_intercom_sim::SimulateArgs>),
     /// Measure icsync's speed and memory (see docs/BENCHMARKS.md).
     Bench(crate::bench::BenchArgs),
+    /// Set or import CS attributes for writeback to Intercom.
+    Cs(crate::commands::cs::CsArgs),
+    /// Push a workspace's pending CS attributes to Intercom once, in the foreground.
+    Push(crate::commands::cs::PushArgs),
 }
 
 /// Runs a parsed command.
@@ -82,6 +86,8 @@ pub async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()>
                 anyhow::bail!("the sync did not finish (see above for what failed and what to do)")
             }
         }
+        Command::Cs(args) => crate::commands::cs::run_cs(args, &settings).await,
+        Command::Push(args) => crate::commands::cs::run_push(args, &settings).await,
         Command::Serve => {
             let app = Application::build(&settings).await?;
             app.run_until_stopped(startup::shutdown_signal()).await

@@ -43,6 +43,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub intercom: IntercomSettings,
     pub inbound: icsync_inbound::InboundConfig,
+    pub writeback: icsync_writeback::WritebackConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -163,6 +164,10 @@ impl Settings {
                 });
             }
         }
+        // Names clashing between contacts and companies, standard names, bad ranges, ...
+        self.writeback
+            .validate()
+            .map_err(|problem| ConfigError::Invalid(problem.to_string()))?;
         if self.database.max_connections == 0 {
             return Err(ConfigError::BadValue {
                 key: "database.max_connections",
@@ -253,6 +258,11 @@ mod tests {
                 PathBuf::from("./data/secret.key")
             );
             assert!(settings.secret_key.is_none());
+            assert_eq!(
+                settings.writeback,
+                icsync_writeback::WritebackConfig::default(),
+                "config/default.toml documents the built-in writeback defaults"
+            );
             Ok(())
         });
     }
@@ -303,6 +313,21 @@ mod tests {
             ("ICSYNC_DATABASE_URL", "mysql://x", "database_url"),
             ("ICSYNC_LOG__LEVEL", "info,==", "log.level"),
             ("ICSYNC_SERVER__COLOUR", "red", "colour"),
+            (
+                "ICSYNC_WRITEBACK__COMPANY_ATTRIBUTES__HEALTH",
+                "cs_health",
+                "writeback.company_attributes.health",
+            ),
+            (
+                "ICSYNC_WRITEBACK__CONTACT_ATTRIBUTES__STAGE",
+                "email",
+                "writeback.contact_attributes.stage",
+            ),
+            (
+                "ICSYNC_WRITEBACK__HEALTH_MIN",
+                "500",
+                "writeback.health_max",
+            ),
         ];
         for (key, value, named) in cases {
             Jail::expect_with(|jail| {

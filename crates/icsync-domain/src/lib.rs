@@ -21,7 +21,7 @@ pub use attributes::{AttributeMap, SplitAttributes, split_custom_attributes};
 pub use company::Company;
 pub use contact::{Contact, ContactRole, Location, normalize_email};
 pub use conversation::{Author, Conversation, ConversationPart, ConversationSource};
-pub use cs::{CsAttributes, CsSubject};
+pub use cs::{CsAttributes, CsField, CsPatch, CsSubject, CsValue, TriggerSet};
 pub use event::Event;
 pub use hash::ContentHash;
 pub use ids::{CompanyId, ContactId, ConversationId, PartId, WorkspaceId};

@@ -19,6 +19,9 @@ pub struct InboundConfig {
     /// When listing a known contact's events again (newest first), stop once events are this much
     /// older than the newest one stored (events sent late with an old time are caught within it).
     pub events_overlap_secs: u64,
+    /// Date ranges a users pass searches at the same time (a backfill's days are split into
+    /// this many ranges, each with its own cursor; one search pages one request at a time).
+    pub search_partitions: usize,
     /// Contacts whose events are listed at the same time (the pacer still spaces requests).
     pub events_concurrency: usize,
     /// Requests of the company stream in flight at once (company pages, companies by id).
@@ -51,6 +54,7 @@ impl Default for InboundConfig {
             search_lag_margin_secs: 900,
             deletion_check_interval_secs: 86_400,
             events_overlap_secs: 86_400,
+            search_partitions: 4,
             events_concurrency: 8,
             companies_concurrency: 4,
             contact_companies_concurrency: 4,
@@ -74,6 +78,7 @@ impl InboundConfig {
                 self.poll_interval_secs as usize,
             ),
             ("inbound.events_concurrency", self.events_concurrency),
+            ("inbound.search_partitions", self.search_partitions),
             ("inbound.companies_concurrency", self.companies_concurrency),
             (
                 "inbound.contact_companies_concurrency",

@@ -132,7 +132,11 @@ async fn odd_records_are_skipped_with_a_reason_and_the_rest_of_the_page_commits(
         &store,
         connected.workspace.id,
         &client,
-        &InboundConfig::default(),
+        // One search range: the mock answers every search with the same page.
+        &InboundConfig {
+            search_partitions: 1,
+            ..InboundConfig::default()
+        },
         &options,
         &RunControl::default(),
         &NoProgress,

@@ -38,6 +38,7 @@ mod config;
 mod decode;
 mod error;
 pub mod models;
+pub mod oauth;
 mod pacer;
 mod page;
 pub mod resources;

@@ -34,6 +34,19 @@ pub(crate) enum Repeat {
     OnlyIfNotProcessed,
 }
 
+impl Repeat {
+    /// The policy a method implies: GET, PUT, DELETE (and HEAD, OPTIONS) are idempotent by HTTP's
+    /// definition; anything else (POST, PATCH) may act twice, so it is repeated only when Intercom
+    /// cannot have processed the failed attempt, unless the call declares itself safe.
+    fn for_method(method: &Method) -> Repeat {
+        if method.is_idempotent() {
+            Repeat::Idempotent
+        } else {
+            Repeat::OnlyIfNotProcessed
+        }
+    }
+}
+
 /// A request to send.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
@@ -49,21 +62,42 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    pub(crate) fn get(path: impl Into<String>, kind: Kind, what: &'static str) -> Call {
+    /// A call with an explicit method; its repeat policy follows the method (see [`Repeat::for_method`]).
+    pub(crate) fn new(
+        method: Method,
+        path: impl Into<String>,
+        kind: Kind,
+        what: &'static str,
+    ) -> Call {
         Call {
-            method: Method::GET,
+            repeat: Repeat::for_method(&method),
+            method,
             path: path.into(),
             query: Vec::new(),
             body: None,
             kind,
-            repeat: Repeat::Idempotent,
             what,
         }
     }
 
-    pub(crate) fn with_method(mut self, method: Method) -> Call {
-        self.method = method;
-        self
+    pub(crate) fn get(path: impl Into<String>, kind: Kind, what: &'static str) -> Call {
+        Call::new(Method::GET, path, kind, what)
+    }
+
+    /// A POST: never blindly repeated after a failure Intercom may have acted on, unless declared
+    /// [`Call::safe_to_repeat`].
+    pub(crate) fn post(path: impl Into<String>, kind: Kind, what: &'static str) -> Call {
+        Call::new(Method::POST, path, kind, what)
+    }
+
+    pub(crate) fn put(path: impl Into<String>, kind: Kind, what: &'static str) -> Call {
+        Call::new(Method::PUT, path, kind, what)
+    }
+
+    /// Declares that repeating this call cannot do harm although its method could (a search or a
+    /// list sent as POST, an upsert keyed on the caller's id).
+    pub(crate) fn safe_to_repeat(self) -> Call {
+        self.repeat(Repeat::Idempotent)
     }
 
     pub(crate) fn query(mut self, key: &'static str, value: impl ToString) -> Call {

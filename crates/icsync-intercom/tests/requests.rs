@@ -502,3 +502,60 @@ async fn a_configured_intercom_version_is_sent_instead_of_the_default() {
     let client = icsync_intercom::IntercomClient::new(config).unwrap_or_else(|e| panic!("{e}"));
     assert!(client.admins().me().await.is_ok());
 }
+
+#[tokio::test]
+async fn data_attribute_create_recognises_an_existing_one_by_code_and_state_not_wording() {
+    let server = MockServer::start().await;
+    // Reworded message, same code: still found (by listing), as Intercom's prose may change.
+    Mock::given(method("POST"))
+        .and(path("/data_attributes"))
+        .and(body_json(
+            json!({"name": "the one ring", "model": "company", "data_type": "string"}),
+        ))
+        .respond_with(ResponseTemplate::new(400).set_body_json(common::error_body(
+            "parameter_invalid",
+            "Ce nom existe déjà",
+        )))
+        .mount(&server)
+        .await;
+    // An invalid name has the same code, and no attribute of that name exists: the 400 comes back.
+    Mock::given(method("POST"))
+        .and(path("/data_attributes"))
+        .and(body_json(
+            json!({"name": "!nv@l!d", "model": "company", "data_type": "string"}),
+        ))
+        .respond_with(ResponseTemplate::new(400).set_body_json(common::error_body(
+            "parameter_invalid",
+            "Your name for this attribute must only contain alphanumeric characters, currency symbols, and hyphens",
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/data_attributes"))
+        .and(query_param("model", "company"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("data_attributes.json")))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let create = |name: &str| DataAttributeCreate {
+        name: name.into(),
+        model: DataAttributeModel::Company,
+        data_type: DataType::String,
+        description: None,
+        messenger_writable: None,
+    };
+    let existing = client
+        .data_attributes()
+        .create(&create("the one ring"))
+        .await;
+    assert!(
+        matches!(&existing, Ok(Created::Existing(a)) if a.name == "The One Ring"),
+        "{existing:?}"
+    );
+    let invalid = client.data_attributes().create(&create("!nv@l!d")).await;
+    assert!(
+        matches!(&invalid, Err(icsync_intercom::Error::Api { status: 400, code, .. }) if code == "parameter_invalid"),
+        "{invalid:?}"
+    );
+}

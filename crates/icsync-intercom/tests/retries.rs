@@ -294,3 +294,68 @@ async fn a_failed_page_ends_the_stream_with_the_error_after_the_good_pages() {
     );
     let _ = collect_all::<icsync_intercom::models::Contact>;
 }
+
+#[tokio::test]
+async fn a_post_that_may_have_been_processed_is_not_repeated_unless_declared_safe() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/c1/archive"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/companies"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/companies"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(common::company("co1")))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/contacts/c2"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/contacts/c2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(contact("c2")))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+
+    let archived = client.contacts().archive("c1").await;
+    assert!(
+        matches!(archived, Err(Error::Api { status: 503, .. })),
+        "{archived:?}"
+    );
+    let upsert = icsync_intercom::models::CompanyUpsert {
+        company_id: "acct-1".into(),
+        ..Default::default()
+    };
+    let upserted = client.companies().upsert(&upsert).await;
+    assert!(
+        upserted.is_ok(),
+        "the upsert is declared safe: {upserted:?}"
+    );
+    let mut custom = serde_json::Map::new();
+    custom.insert("cs_health".into(), json!(72.5));
+    let updated = client
+        .contacts()
+        .update_custom_attributes("c2", custom)
+        .await;
+    assert!(updated.is_ok(), "a PUT is idempotent: {updated:?}");
+
+    let sent = server.received_requests().await.unwrap_or_default();
+    let count = |m: &str, p: &str| {
+        sent.iter()
+            .filter(|r| r.method.as_str() == m && r.url.path() == p)
+            .count()
+    };
+    assert_eq!(count("POST", "/contacts/c1/archive"), 1, "never repeated");
+    assert_eq!(count("POST", "/companies"), 2);
+    assert_eq!(count("PUT", "/contacts/c2"), 2);
+}

@@ -39,7 +39,9 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// How long to wait for a connection (and, on PostgreSQL, to connect).
     pub acquire_timeout: Duration,
-    /// SQLite page cache per connection, in KiB.
+    /// SQLite page cache of the writer connection, in KiB; the readers share as much again,
+    /// split between them (each reader's cache is a copy of pages, so one budget per role
+    /// keeps memory bounded whatever the pool size).
     pub sqlite_cache_kib: u32,
 }
 
@@ -125,10 +127,16 @@ async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<Opened> {
     let readers = if in_memory {
         writer.clone()
     } else {
+        let readers = options.max_connections.max(1);
+        let reader_cache = (options.sqlite_cache_kib / readers).max(2_048);
         SqlitePoolOptions::new()
-            .max_connections(options.max_connections.max(1))
+            .max_connections(readers)
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect.read_only(true))
+            .connect_with(
+                connect
+                    .read_only(true)
+                    .pragma("cache_size", format!("-{reader_cache}")),
+            )
             .await
             .map_err(fail)?
     };

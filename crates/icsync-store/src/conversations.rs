@@ -152,20 +152,6 @@ impl Store {
         self.with_participants(workspace, rows).await
     }
 
-    /// One conversation by Intercom id, deleted or not.
-    pub async fn conversation(
-        &self,
-        workspace: WorkspaceId,
-        id: &ConversationId,
-    ) -> Result<Option<StoredConversation>> {
-        let rows = conversation::Entity::find()
-            .filter(conversation::Column::WorkspaceId.eq(workspace.0))
-            .filter(conversation::Column::IntercomId.eq(id.as_str()))
-            .all(&self.inner.read)
-            .await?;
-        Ok(self.with_participants(workspace, rows).await?.pop())
-    }
-
     /// The stored version of each of `ids` that is stored.
     pub async fn conversation_versions(
         &self,
@@ -323,7 +309,7 @@ impl Store {
     }
 }
 
-fn stored_conversation(
+pub(crate) fn stored_conversation(
     row: conversation::Model,
     contact_ids: Vec<ContactId>,
 ) -> StoredConversation {

@@ -3,29 +3,40 @@
 //! - [`Store::connect`] opens the database; [`Store::migrate`] brings the schema up to date.
 //! - [`Store::write_batch`] is the bulk ingest path: one transaction per page, holding the page's
 //!   rows **and** its stream's checkpoint, in a few multi-row statements.
-//! - Reads serve the API: profiles, the event feed, sessions, conversations, checkpoints, runs.
+//! - Reads serve the API: profiles, the event and session feeds, conversations, checkpoints,
+//!   runs and their live progress; API keys; deleting a workspace with all its data.
 //!
 //! **Invariant**: only this crate and `icsync-migrations` import `sea_orm`; callers see domain
 //! types and this crate's read models.
 //! **Invariant**: a checkpoint is never committed ahead of the rows it follows.
 
+mod activity;
+mod api_keys;
 mod connect;
 mod conversations;
 mod cs;
+mod cs_queue;
 pub mod entities;
 mod error;
 mod fingerprint;
 mod ingest;
+mod lookups;
 mod reads;
+mod run_status;
 mod runs;
 pub mod secrets;
 mod sessions;
 mod sync_state;
+mod workspace_data;
 mod workspaces;
+mod writeback_state;
 
+pub use activity::{FeedSession, SessionFeedPage};
+pub use api_keys::{NewApiKey, StoredApiKey};
 pub use connect::{Backend, StoreOptions, redact_url};
 pub use conversations::{ConversationVersion, StoredConversation};
-pub use cs::CsRecord;
+pub use cs::{CsRecord, CsWrite};
+pub use cs_queue::{ClaimRequest, PushFailure, PushOutcome, WritebackCounts};
 pub use error::{Result, StoreError};
 pub use fingerprint::{Fingerprint, TableFingerprint};
 pub use ingest::Counts;
@@ -34,11 +45,15 @@ pub use ingest::IngestFault;
 pub use ingest::{
     CheckpointUpdate, ContactMark, IngestBatch, IngestPage, IngestQueue, IngestReport, QueueTotals,
 };
+pub use lookups::{CompanyLookup, ContactLookup, LocatedCompany, LocatedContact};
 pub use reads::{ContactProfile, FeedEvent, FeedPage, RecordCounts, StoredCompany, StoredContact};
+pub use run_status::{RunProgress, RunTotals};
 pub use runs::{RunId, SyncRun};
 pub use secrets::{KeySource, SecretError, SecretKey};
 pub use sync_state::{InboundShape, PendingCompanies, PendingEvents};
+pub use workspace_data::INSTALLATION_TABLES;
 pub use workspaces::WorkspaceSettings;
+pub use writeback_state::WritebackState;
 
 use connect::Writer;
 use icsync_migrations::{Migrator, MigratorTrait};

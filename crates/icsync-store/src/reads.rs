@@ -307,7 +307,7 @@ pub(crate) fn exact(value: Option<Decimal>) -> Option<Decimal> {
     value.map(|d| d.round_dp(4).normalize())
 }
 
-fn stored_contact(row: contact::Model) -> Result<StoredContact> {
+pub(crate) fn stored_contact(row: contact::Model) -> Result<StoredContact> {
     let role = ContactRole::parse(&row.role).ok_or_else(|| {
         StoreError::corrupt(format!(
             "contact {} has role {:?}",
@@ -345,7 +345,7 @@ fn stored_contact(row: contact::Model) -> Result<StoredContact> {
     })
 }
 
-fn stored_company(row: company::Model) -> Result<StoredCompany> {
+pub(crate) fn stored_company(row: company::Model) -> Result<StoredCompany> {
     Ok(StoredCompany {
         company: Company {
             id: CompanyId::new(row.intercom_id),
@@ -370,7 +370,7 @@ fn stored_company(row: company::Model) -> Result<StoredCompany> {
     })
 }
 
-fn feed_event(row: event::Model) -> Result<FeedEvent> {
+pub(crate) fn feed_event(row: event::Model) -> Result<FeedEvent> {
     Ok(FeedEvent {
         seq: row.seq,
         event: Event {

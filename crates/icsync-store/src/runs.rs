@@ -106,38 +106,41 @@ impl Store {
             .all(&self.inner.read)
             .await?
             .into_iter()
-            .map(|row| {
-                let status = RunStatus::parse(&row.status).ok_or_else(|| {
-                    StoreError::corrupt(format!("sync run {} has status {:?}", row.id, row.status))
-                })?;
-                Ok(SyncRun {
-                    id: RunId(row.id),
-                    workspace: WorkspaceId(row.workspace_id),
-                    stream: StreamName::new(row.stream),
-                    status,
-                    started_at: row.started_at,
-                    finished_at: row.finished_at,
-                    stats: SyncRunStats {
-                        kind: row.kind,
-                        read: row.records_read,
-                        unchanged: row.records_unchanged,
-                        skipped: row
-                            .skipped_reasons
-                            .as_deref()
-                            .and_then(|text| serde_json::from_str(text).ok())
-                            .unwrap_or_default(),
-                        duration_ms: row.duration_ms,
-                        records: row.records,
-                        requests: row.requests,
-                        retries: row.retries,
-                        rate_limited: row.rate_limited,
-                        errors: row.errors,
-                        shadowed_attributes: row.shadowed_attributes,
-                        pacer_wait_ms: row.pacer_wait_ms,
-                    },
-                    error_message: row.error_message,
-                })
-            })
+            .map(run_from_row)
             .collect()
     }
+}
+
+/// A `sync_runs` row as a [`SyncRun`].
+pub(crate) fn run_from_row(row: sync_run::Model) -> Result<SyncRun> {
+    let status = RunStatus::parse(&row.status).ok_or_else(|| {
+        StoreError::corrupt(format!("sync run {} has status {:?}", row.id, row.status))
+    })?;
+    Ok(SyncRun {
+        id: RunId(row.id),
+        workspace: WorkspaceId(row.workspace_id),
+        stream: StreamName::new(row.stream),
+        status,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+        stats: SyncRunStats {
+            kind: row.kind,
+            read: row.records_read,
+            unchanged: row.records_unchanged,
+            skipped: row
+                .skipped_reasons
+                .as_deref()
+                .and_then(|text| serde_json::from_str(text).ok())
+                .unwrap_or_default(),
+            duration_ms: row.duration_ms,
+            records: row.records,
+            requests: row.requests,
+            retries: row.retries,
+            rate_limited: row.rate_limited,
+            errors: row.errors,
+            shadowed_attributes: row.shadowed_attributes,
+            pacer_wait_ms: row.pacer_wait_ms,
+        },
+        error_message: row.error_message,
+    })
 }

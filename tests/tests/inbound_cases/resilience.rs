@@ -159,7 +159,10 @@ pub async fn user_tracking_off_costs_no_request_and_stops_a_run(db: TestDatabase
         ..SimConfig::default()
     };
     let mut synced = Synced::start_with(sim_config, db, |r| r.user_tracking = false).await;
+    // One search at a time, one page ahead: the run is still in the users stream after its
+    // first page.
     synced.config.prefetch_pages = 1;
+    synced.config.search_partitions = 1;
     let mark = synced.journal_mark();
     let report = synced.pass().await;
     assert!(

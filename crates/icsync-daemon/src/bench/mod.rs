@@ -6,6 +6,7 @@ pub mod sessionize;
 mod signals;
 pub mod store;
 pub mod sync;
+pub mod writeback;
 
 use clap::{Args, Subcommand};
 
@@ -18,6 +19,8 @@ pub enum BenchCommand {
     /// Time a full backfill from the simulator into SQLite and PostgreSQL, beside fetch-only
     /// and store-only, with requests against the API's floor.
     Sync(sync::SyncBenchArgs),
+    /// Drain a backlog of changed contacts to the simulator under its rate limit.
+    Writeback(writeback::WritebackBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -34,5 +37,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Sessionize(args) => {
             tokio::task::spawn_blocking(move || sessionize::run(args)).await?
         }
+        BenchCommand::Writeback(args) => writeback::run(args).await,
     }
 }

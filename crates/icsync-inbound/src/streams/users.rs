@@ -17,7 +17,7 @@ use crate::control::StopReason;
 use crate::convert::{self, Rejected, contact::ContactWithCompanies};
 use crate::error::Result;
 use crate::report::StreamReport;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures::{StreamExt, TryStreamExt};
 use icsync_domain::{Company, CompanyId, ContactId, ContactRole, RunStatus, StreamName};
 use icsync_intercom::{Cursor, Error as ClientError, Query, SearchRequest, search};
@@ -33,50 +33,96 @@ const IDS_PER_CHECK: usize = 50;
 
 /// The users stream's position, stored as its checkpoint cursor while a pass runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct State {
+    #[serde(flatten)]
+    phase: Phase,
+    started_at: DateTime<Utc>,
+    /// Disjoint date ranges searched at the same time, each with its own cursor.
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
-enum State {
-    Backfill {
-        cutoff: DateTime<Utc>,
-        started_at: DateTime<Utc>,
-        /// The search cursor to resume from (`Cursor::to_json`).
-        search: String,
-    },
-    Incremental {
-        since: DateTime<Utc>,
-        started_at: DateTime<Utc>,
-        search: String,
-    },
+enum Phase {
+    /// Users created at or after `cutoff`.
+    Backfill { cutoff: DateTime<Utc> },
+    /// Users updated since `since` (re-read from the start of its local day).
+    Incremental { since: DateTime<Utc> },
+}
+
+/// One date range of a pass: `field > after` and, unless last, `field < before` (contact
+/// search matches dates by local day, so both bounds sit on local day boundaries).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Part {
+    after: DateTime<Utc>,
+    before: Option<DateTime<Utc>>,
+    /// The search cursor to resume from (`Cursor::to_json`).
+    search: String,
+    done: bool,
 }
 
 impl State {
     fn kind(&self) -> &'static str {
-        match self {
-            State::Backfill { .. } => "backfill",
-            State::Incremental { .. } => "incremental",
+        match self.phase {
+            Phase::Backfill { .. } => "backfill",
+            Phase::Incremental { .. } => "incremental",
         }
     }
 
-    fn search_cursor(&self) -> &str {
-        match self {
-            State::Backfill { search, .. } | State::Incremental { search, .. } => search,
+    fn field(&self) -> search::ContactDateField {
+        match self.phase {
+            Phase::Backfill { .. } => search::contact::created_at(),
+            Phase::Incremental { .. } => search::contact::updated_at(),
         }
     }
 
-    fn with_search(&self, cursor: &Cursor) -> State {
-        let mut next = self.clone();
-        match &mut next {
-            State::Backfill { search, .. } | State::Incremental { search, .. } => {
-                *search = cursor.to_json()
+    /// A new pass over `[from, now]`, split into up to `parts` ranges of whole local days.
+    fn new(phase: Phase, started_at: DateTime<Utc>, zone: Option<&str>, parts: usize) -> State {
+        let (field, from) = match phase {
+            Phase::Backfill { cutoff } => (search::contact::created_at(), cutoff),
+            Phase::Incremental { since } => (search::contact::updated_at(), since),
+        };
+        let window = search::contacts_since_in_zone(field, from, zone);
+        // The start of every local day of the window, the first one included.
+        let mut day_starts = vec![window.rereads_from];
+        if let Some(tz) = zone.and_then(|z| z.trim().parse::<chrono_tz::Tz>().ok()) {
+            let today = started_at.with_timezone(&tz).date_naive();
+            let mut day = window.rereads_from.with_timezone(&tz).date_naive();
+            while let Some(next) = day.succ_opt().filter(|next| *next <= today) {
+                day = next;
+                if let Some(start) = tz
+                    .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+                    .earliest()
+                {
+                    day_starts.push(start.with_timezone(&Utc));
+                }
             }
         }
-        next
-    }
-
-    fn started_at(&self) -> DateTime<Utc> {
-        match self {
-            State::Backfill { started_at, .. } | State::Incremental { started_at, .. } => {
-                *started_at
+        let count = parts.clamp(1, day_starts.len());
+        let per_part = day_starts.len().div_ceil(count);
+        // Each part but the first begins on a local day start.
+        let cuts: Vec<DateTime<Utc>> = (1..count)
+            .filter_map(|i| day_starts.get(i * per_part).copied())
+            .collect();
+        let mut parts = Vec::with_capacity(cuts.len() + 1);
+        let mut after = window.lower_bound;
+        for cut in cuts.iter().copied().map(Some).chain(std::iter::once(None)) {
+            parts.push(Part {
+                after,
+                // `< cut` matches dates before `cut`'s local day: the next part has that day.
+                before: cut,
+                search: Cursor::Start.to_json(),
+                done: false,
+            });
+            if let Some(cut) = cut {
+                // `> cut - 1s` matches from `cut`'s local day on.
+                after = cut - Duration::seconds(1);
             }
+        }
+        State {
+            phase,
+            started_at,
+            parts,
         }
     }
 }
@@ -95,24 +141,27 @@ pub async fn run(ctx: Ctx<'_>, full: bool) -> Result<StreamReport> {
         parse_state(STREAM, stored.as_ref().and_then(|c| c.cursor.as_deref()))?
     };
     let now = Utc::now();
+    let zone = ws.timezone.as_deref();
+    let partitions = ctx.config.search_partitions;
     let state = match (resumed, watermark, full) {
         (Some(state), _, _) => state,
-        (None, Some(since), false) => State::Incremental {
-            since,
-            started_at: now,
-            search: Cursor::Start.to_json(),
-        },
-        _ => State::Backfill {
-            cutoff: now - Duration::days(i64::from(ws.backfill_days)),
-            started_at: now,
-            search: Cursor::Start.to_json(),
-        },
+        (None, Some(since), false) => {
+            State::new(Phase::Incremental { since }, now, zone, partitions)
+        }
+        _ => State::new(
+            Phase::Backfill {
+                cutoff: now - Duration::days(i64::from(ws.backfill_days)),
+            },
+            now,
+            zone,
+            partitions,
+        ),
     };
     let mut report = StreamReport::new(STREAM);
     report.stats.kind = Some(state.kind().to_owned());
-    report.since = Some(match &state {
-        State::Backfill { cutoff, .. } => *cutoff,
-        State::Incremental { since, .. } => *since,
+    report.since = Some(match state.phase {
+        Phase::Backfill { cutoff } => cutoff,
+        Phase::Incremental { since } => since,
     });
     let before = ctx.client.stats();
     let queue = ctx.queue();
@@ -132,7 +181,7 @@ pub async fn run(ctx: Ctx<'_>, full: bool) -> Result<StreamReport> {
     match outcome? {
         None => {
             report.status = RunStatus::Succeeded;
-            if matches!(state, State::Incremental { .. }) || full {
+            if matches!(state.phase, Phase::Incremental { .. }) || full {
                 deletion_check_if_due(ctx, &mut report, full).await?;
             }
         }
@@ -150,26 +199,29 @@ pub async fn run(ctx: Ctx<'_>, full: bool) -> Result<StreamReport> {
     Ok(report)
 }
 
-/// The search of a pass: role filter AND the date window.
-fn query(ctx: Ctx<'_>, state: &State) -> SearchRequest {
-    let zone = ctx.workspace.timezone.as_deref();
-    let window = match state {
-        State::Backfill { cutoff, .. } => {
-            search::contacts_since_in_zone(search::contact::created_at(), *cutoff, zone)
-        }
-        State::Incremental { since, .. } => {
-            search::contacts_since_in_zone(search::contact::updated_at(), *since, zone)
-        }
-    };
+/// The search of one part of a pass: the role filter AND the part's date range.
+fn query(ctx: Ctx<'_>, state: &State, part: &Part) -> SearchRequest {
     let role = if ctx.workspace.include_leads {
         search::contact::role().is_in(["user", "lead"])
     } else {
         search::contact::role().eq("user")
     };
-    SearchRequest::new(Query::and([role, window.query]))
+    let field = state.field();
+    let mut filters = vec![role, field.after_day_of(part.after)];
+    if let Some(before) = part.before {
+        filters.push(field.before_day_of(before));
+    }
+    SearchRequest::new(Query::and(filters))
 }
 
-/// Reads every page of the pass; `Some(reason)` when it stopped early.
+/// The pass's shared position: parts report their pages here, in the order they are queued
+/// (which is the order they commit), so each page's checkpoint holds every part's cursor.
+struct Shared {
+    state: State,
+    old_watermark: Option<DateTime<Utc>>,
+}
+
+/// Reads every part of the pass at the same time; `Some(reason)` when it stopped early.
 async fn pages(
     ctx: Ctx<'_>,
     state: &State,
@@ -180,14 +232,70 @@ async fn pages(
     if let Some(reason) = ctx.should_stop().await {
         return Ok(Some(reason));
     }
-    let start = Cursor::from_json(state.search_cursor()).unwrap_or(Cursor::Start);
+    ctx.progress.started(STREAM, state.kind(), None);
+    let shared = tokio::sync::Mutex::new(Shared {
+        state: state.clone(),
+        old_watermark,
+    });
+    let parts: Vec<usize> = (0..state.parts.len())
+        .filter(|i| !state.parts[*i].done)
+        .collect();
+    if parts.is_empty() {
+        // Every part was done when the pass was interrupted: only its end is missing.
+        let end = end_checkpoint(ctx, &shared.lock().await.state, old_watermark);
+        push(queue, checkpoint_page(end)).await?;
+        return Ok(None);
+    }
+    let estimates = std::sync::Mutex::new(vec![0u64; state.parts.len()]);
+    let runs = parts.into_iter().map(|index| {
+        let shared = &shared;
+        let estimates = &estimates;
+        async move {
+            let mut part_report = StreamReport::new(STREAM);
+            let outcome = part_pages(ctx, index, shared, estimates, queue, &mut part_report).await;
+            (outcome, part_report)
+        }
+    });
+    let results = futures::future::join_all(runs).await;
+    let mut stopped = None;
+    let mut failed = None;
+    for (outcome, part_report) in results {
+        report.stats.absorb(&part_report.stats);
+        for (key, n) in part_report.also {
+            report.add(key, n);
+        }
+        match outcome {
+            Ok(Some(reason)) => stopped = stopped.or(Some(reason)),
+            Ok(None) => {}
+            Err(err) => failed = failed.or(Some(err)),
+        }
+    }
+    match (failed, stopped) {
+        (Some(err), _) => Err(err),
+        (None, stopped) => Ok(stopped),
+    }
+}
+
+/// One part's pages, each pushed with the checkpoint of the whole pass.
+async fn part_pages(
+    ctx: Ctx<'_>,
+    index: usize,
+    shared: &tokio::sync::Mutex<Shared>,
+    estimates: &std::sync::Mutex<Vec<u64>>,
+    queue: &icsync_store::IngestQueue,
+    report: &mut StreamReport,
+) -> Result<Option<StopReason>> {
+    let (state, part) = {
+        let shared = shared.lock().await;
+        (shared.state.clone(), shared.state.parts[index].clone())
+    };
+    let start = Cursor::from_json(&part.search).unwrap_or(Cursor::Start);
     let resuming = start != Cursor::Start;
-    let search = query(ctx, state);
+    let search = query(ctx, &state, &part);
     let mut prefetch = Prefetch::new(
         ctx.client.contacts().search_from(search.clone(), start),
         ctx.config.prefetch_pages,
     );
-    ctx.progress.started(STREAM, state.kind(), None);
     let mut first = true;
     let mut page_no = 0u64;
     loop {
@@ -195,9 +303,9 @@ async fn pages(
             None => break,
             Some(Ok(page)) => page,
             Some(Err(err)) if first && resuming && stale_cursor(&err) => {
-                // A search cursor from an earlier process may have expired: read the phase
+                // A search cursor from an earlier process may have expired: read the part
                 // again from its first page (upserts make the repeat harmless).
-                tracing::warn!(workspace = %ctx.workspace.name, stream = STREAM, error = %err, "stored search cursor refused, reading the pass again from its start");
+                tracing::warn!(workspace = %ctx.workspace.name, stream = STREAM, part = index, error = %err, "stored search cursor refused, reading the part again from its start");
                 prefetch = Prefetch::new(
                     ctx.client.contacts().search(search.clone()),
                     ctx.config.prefetch_pages,
@@ -207,29 +315,29 @@ async fn pages(
             }
             Some(Err(err)) => return Err(ctx.client_error(STREAM, err)),
         };
-        if first && let Some(total) = page.total_count {
-            ctx.progress.estimate(STREAM, total);
+        if first
+            && let Some(total) = page.total_count
+            && let Ok(mut estimates) = estimates.lock()
+        {
+            estimates[index] = total;
+            ctx.progress.estimate(STREAM, estimates.iter().sum());
         }
         first = false;
         page_no += 1;
-        let span = tracing::debug_span!("page", workspace = %ctx.workspace.name, stream = STREAM, page = page_no);
+        let span = tracing::debug_span!("page", workspace = %ctx.workspace.name, stream = STREAM, part = index, page = page_no);
         let done = page.next.is_done();
-        let ingest = convert_page(ctx, state, page.items, &page.rejected, report)
+        let mut ingest = convert_page(ctx, &state, page.items, &page.rejected, report)
             .instrument(span)
             .await?;
-        let mut ingest = ingest;
-        ingest.checkpoint = Some(if done {
-            let watermark = end_watermark(ctx, state, old_watermark);
-            checkpoint::<State>(STREAM, Some(watermark), None, RunStatus::Succeeded)
-        } else {
-            checkpoint(
-                STREAM,
-                old_watermark,
-                Some(&state.with_search(&page.next)),
-                RunStatus::Running,
-            )
-        });
+        let mut shared = shared.lock().await;
+        {
+            let part = &mut shared.state.parts[index];
+            part.search = page.next.to_json();
+            part.done = done;
+        }
+        ingest.checkpoint = Some(next_checkpoint(ctx, &shared));
         push(queue, ingest).await?;
+        drop(shared);
         if done {
             return Ok(None);
         }
@@ -237,25 +345,42 @@ async fn pages(
             return Ok(Some(reason));
         }
     }
-    // The stream ended without a last page (an empty search answered nothing at all).
-    let watermark = end_watermark(ctx, state, old_watermark);
-    push(
-        queue,
-        checkpoint_page(checkpoint::<State>(
-            STREAM,
-            Some(watermark),
-            None,
-            RunStatus::Succeeded,
-        )),
-    )
-    .await?;
+    // The search ended without a last page (it answered nothing at all).
+    let mut shared = shared.lock().await;
+    shared.state.parts[index].done = true;
+    let checkpoint = next_checkpoint(ctx, &shared);
+    push(queue, checkpoint_page(checkpoint)).await?;
     Ok(None)
+}
+
+/// The checkpoint after the latest page: the pass's state while a part is left, the new
+/// watermark once every part is done.
+fn next_checkpoint(ctx: Ctx<'_>, shared: &Shared) -> icsync_store::CheckpointUpdate {
+    if shared.state.parts.iter().all(|p| p.done) {
+        end_checkpoint(ctx, &shared.state, shared.old_watermark)
+    } else {
+        checkpoint(
+            STREAM,
+            shared.old_watermark,
+            Some(&shared.state),
+            RunStatus::Running,
+        )
+    }
+}
+
+fn end_checkpoint(
+    ctx: Ctx<'_>,
+    state: &State,
+    old: Option<DateTime<Utc>>,
+) -> icsync_store::CheckpointUpdate {
+    let watermark = end_watermark(ctx, state, old);
+    checkpoint::<State>(STREAM, Some(watermark), None, RunStatus::Succeeded)
 }
 
 /// Where the watermark goes when a pass completes: the pass's start minus the search-lag
 /// margin, never backwards.
 fn end_watermark(ctx: Ctx<'_>, state: &State, old: Option<DateTime<Utc>>) -> DateTime<Utc> {
-    let candidate = state.started_at() - ctx.config.lag_margin();
+    let candidate = state.started_at - ctx.config.lag_margin();
     match old {
         Some(old) if old > candidate => old,
         _ => candidate,
@@ -292,8 +417,8 @@ async fn convert_page(
                     report.stats.skip("lead_not_included");
                     continue;
                 }
-                if let State::Backfill { cutoff, .. } = state
-                    && contact.created_at.is_some_and(|created| created < *cutoff)
+                if let Phase::Backfill { cutoff } = state.phase
+                    && contact.created_at.is_some_and(|created| created < cutoff)
                 {
                     // Same local day as the cutoff, but before it.
                     report.stats.skip("created_before_cutoff");
@@ -490,4 +615,85 @@ async fn missing_in_intercom(ctx: Ctx<'_>, ids: &[ContactId]) -> Result<Vec<Cont
         }
     }
     Ok(gone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn a_backfill_is_split_into_contiguous_ranges_of_whole_local_days() {
+        let now = at("2026-12-01T20:00:00Z");
+        let cutoff = now - Duration::days(60);
+        let state = State::new(
+            Phase::Backfill { cutoff },
+            now,
+            Some("America/Los_Angeles"),
+            4,
+        );
+        assert_eq!(state.parts.len(), 4);
+        let first = &state.parts[0];
+        // The cutoff's local day starts at 00:00 PST = 08:00 UTC (PDT before Nov 1st: 07:00).
+        assert_eq!(first.after, at("2026-10-02T06:59:59Z"));
+        for pair in state.parts.windows(2) {
+            let cut = pair[0].before.unwrap_or_else(|| panic!("a bound"));
+            assert_eq!(pair[1].after, cut - Duration::seconds(1), "contiguous");
+            let local = cut.with_timezone(&chrono_tz::America::Los_Angeles);
+            assert_eq!(
+                local.time(),
+                chrono::NaiveTime::MIN,
+                "on a local midnight: {local}"
+            );
+        }
+        assert_eq!(state.parts[3].before, None, "the last range is open");
+        assert!(state.parts.iter().all(|p| !p.done));
+    }
+
+    #[test]
+    fn an_unknown_zone_or_a_one_day_window_is_one_range() {
+        let now = at("2026-12-01T20:00:00Z");
+        let unknown = State::new(
+            Phase::Backfill {
+                cutoff: now - Duration::days(60),
+            },
+            now,
+            None,
+            4,
+        );
+        assert_eq!(unknown.parts.len(), 1);
+        let today = State::new(
+            Phase::Incremental {
+                since: now - Duration::minutes(20),
+            },
+            now,
+            Some("Europe/Dublin"),
+            4,
+        );
+        assert_eq!(today.parts.len(), 1);
+        assert_eq!(today.parts[0].before, None);
+    }
+
+    #[test]
+    fn the_state_survives_its_checkpoint() {
+        let now = at("2026-12-01T20:00:00Z");
+        let state = State::new(
+            Phase::Backfill {
+                cutoff: now - Duration::days(60),
+            },
+            now,
+            Some("Asia/Tokyo"),
+            3,
+        );
+        let text = serde_json::to_string(&state).unwrap_or_default();
+        assert_eq!(
+            parse_state::<State>(STREAM, Some(&text)).ok().flatten(),
+            Some(state)
+        );
+    }
 }

@@ -1,7 +1,6 @@
 //! Companies: list (page numbers, capped at 10,000 by Intercom), scroll (see `scroll.rs`), get, find by the
 //! workspace's company id, create-or-update, custom attributes, and a company's contacts.
 
-use reqwest::Method;
 use serde_json::{Map, Value};
 
 use crate::client::IntercomClient;
@@ -37,8 +36,9 @@ impl Companies {
             async move {
                 let page =
                     page_number(&cursor).ok_or_else(|| wrong_cursor("company list", &cursor))?;
-                let call = Call::get("/companies/list", Kind::List, "company list")
-                    .with_method(Method::POST)
+                // A read sent as POST: repeating it cannot do harm.
+                let call = Call::post("/companies/list", Kind::List, "company list")
+                    .safe_to_repeat()
                     .query("page", page)
                     .query("per_page", client.page_size);
                 let list: ListWire<Company> = client.transport.json(&call, client.priority).await?;
@@ -125,8 +125,9 @@ impl Companies {
 
     /// `POST /companies`: creates or updates the company keyed on `company_id` (safe to repeat).
     pub async fn upsert(&self, company: &CompanyUpsert) -> Result<Company, Error> {
-        let call = Call::get("/companies", Kind::Write, "company")
-            .with_method(Method::POST)
+        // An upsert keyed on `company_id`: a repeat updates the same company to the same values.
+        let call = Call::post("/companies", Kind::Write, "company")
+            .safe_to_repeat()
             .body(to_value(company)?);
         self.client
             .transport

@@ -1,7 +1,6 @@
 //! Contacts: list and search as page streams, get, create (never duplicated), update, archive, and a
 //! contact's companies and tags.
 
-use reqwest::Method;
 use serde_json::{Map, Value};
 
 use crate::client::IntercomClient;
@@ -94,8 +93,7 @@ impl Contacts {
         } else {
             Repeat::OnlyIfNotProcessed
         };
-        let call = Call::get("/contacts", Kind::Write, "created contact")
-            .with_method(Method::POST)
+        let call = Call::post("/contacts", Kind::Write, "created contact")
             .body(to_value(contact)?)
             .repeat(repeat);
         match self
@@ -118,12 +116,11 @@ impl Contacts {
 
     /// `PUT /contacts/{id}`: a partial update (only the fields set are sent).
     pub async fn update(&self, id: &str, update: &ContactWrite) -> Result<Contact, Error> {
-        let call = Call::get(
+        let call = Call::put(
             format!("/contacts/{}", segment(id)),
             Kind::Write,
             "updated contact",
         )
-        .with_method(Method::PUT)
         .body(to_value(update)?);
         self.client
             .transport
@@ -143,12 +140,11 @@ impl Contacts {
 
     /// `POST /contacts/{id}/archive`.
     pub async fn archive(&self, id: &str) -> Result<ContactArchived, Error> {
-        let call = Call::get(
+        let call = Call::post(
             format!("/contacts/{}/archive", segment(id)),
             Kind::Write,
             "archived contact",
-        )
-        .with_method(Method::POST);
+        );
         self.client
             .transport
             .json(&call, self.client.priority)
@@ -233,8 +229,9 @@ where
                 Cursor::StartingAfter { starting_after } => Some(starting_after.as_str()),
                 other => return Err(wrong_cursor(what, other)),
             };
-            let call = Call::get(path, Kind::List, what)
-                .with_method(Method::POST)
+            // A search sent as POST: a read, safe to repeat.
+            let call = Call::post(path, Kind::List, what)
+                .safe_to_repeat()
                 .body(search.body(client.page_size, starting_after));
             let list: SearchWire<T> = client.transport.json(&call, client.priority).await?;
             Ok(cursor_page(

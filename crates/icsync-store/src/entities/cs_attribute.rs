@@ -27,6 +27,12 @@ pub struct Model {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub updated_at: DateTimeUtc,
+    pub pushed_attributes: Option<Json>,
+    pub claimed_until: Option<DateTimeUtc>,
+    pub claim_token: Option<i64>,
+    pub pending_since: Option<DateTimeUtc>,
+    pub last_attempt_at: Option<DateTimeUtc>,
+    pub gone_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

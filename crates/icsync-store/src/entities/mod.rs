@@ -1,5 +1,6 @@
 //! SeaORM entities, one per table; the migrations are the source of truth for the schema.
 
+pub mod api_key;
 pub mod company;
 pub mod contact;
 pub mod contact_company;
@@ -12,3 +13,4 @@ pub mod session;
 pub mod sync_checkpoint;
 pub mod sync_run;
 pub mod workspace;
+pub mod writeback_state;

@@ -13,6 +13,7 @@ pub struct Model {
     pub ended_at: DateTimeUtc,
     pub event_count: i64,
     pub rebuilt_at: DateTimeUtc,
+    pub replaced_from: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

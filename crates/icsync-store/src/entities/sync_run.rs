@@ -26,6 +26,9 @@ pub struct Model {
     pub records_skipped: i64,
     pub skipped_reasons: Option<String>,
     pub duration_ms: i64,
+    pub progress_done: Option<i64>,
+    pub progress_estimate: Option<i64>,
+    pub progress_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

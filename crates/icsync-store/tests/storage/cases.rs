@@ -3,7 +3,7 @@
 pub use crate::conversation_cases::*;
 use crate::fixtures::*;
 use crate::support::TestDb;
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use icsync_domain::*;
 use icsync_store::{
     Backend, CheckpointUpdate, ContactMark, IngestBatch, IngestFault, IngestPage, IngestQueue,
@@ -13,7 +13,12 @@ use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use std::str::FromStr;
 
-async fn workspace(db: &TestDb) -> WorkspaceId {
+fn migration_count() -> usize {
+    use icsync_migrations::MigratorTrait;
+    icsync_migrations::Migrator::migrations().len()
+}
+
+pub(crate) async fn workspace(db: &TestDb) -> WorkspaceId {
     db.store
         .create_workspace(&NewWorkspace {
             intercom_app_id: Some(format!("app{}", fastrand_suffix())),
@@ -117,8 +122,6 @@ pub async fn migrations_create_every_table_and_a_second_run_is_a_no_op(db: &Test
 }
 
 pub async fn down_migrations_remove_every_table_and_up_restores_them(db: &TestDb) {
-    let migrations =
-        <icsync_migrations::Migrator as icsync_migrations::MigratorTrait>::migrations().len();
     let ws = workspace(db).await;
     db.store
         .write_batch(ws, world(5).batch(None))
@@ -128,9 +131,12 @@ pub async fn down_migrations_remove_every_table_and_up_restores_them(db: &TestDb
     assert!(db.store.existing_tables().await.unwrap().is_empty());
     assert!(matches!(
         db.store.check_schema().await,
-        Err(StoreError::SchemaOutdated { pending }) if pending == migrations
+        Err(StoreError::SchemaOutdated { pending }) if pending == migration_count()
     ));
-    assert_eq!(db.store.migrate().await.unwrap().applied.len(), migrations);
+    assert_eq!(
+        db.store.migrate().await.unwrap().applied.len(),
+        migration_count()
+    );
     assert_eq!(
         db.store.existing_tables().await.unwrap().len(),
         icsync_migrations::TABLES.len()
@@ -138,8 +144,6 @@ pub async fn down_migrations_remove_every_table_and_up_restores_them(db: &TestDb
 }
 
 pub async fn a_migration_failing_midway_leaves_no_partial_schema(db: &TestDb) {
-    let migrations =
-        <icsync_migrations::Migrator as icsync_migrations::MigratorTrait>::migrations().len();
     db.store.migrate_down(None).await.unwrap();
     // A stray table where migration 4 wants to create one makes that migration fail.
     raw_execute(&db.url, "CREATE TABLE conversations (stray INTEGER)").await;
@@ -153,10 +157,13 @@ pub async fn a_migration_failing_midway_leaves_no_partial_schema(db: &TestDb) {
     );
     assert!(matches!(
         db.store.check_schema().await,
-        Err(StoreError::SchemaOutdated { pending }) if pending == migrations
+        Err(StoreError::SchemaOutdated { pending }) if pending == migration_count()
     ));
     raw_execute(&db.url, "DROP TABLE conversations").await;
-    assert_eq!(db.store.migrate().await.unwrap().applied.len(), migrations);
+    assert_eq!(
+        db.store.migrate().await.unwrap().applied.len(),
+        migration_count()
+    );
 }
 
 async fn raw_execute(url: &str, sql: &'static str) {
@@ -613,7 +620,13 @@ pub async fn a_profile_holds_the_contact_its_companies_and_cs_attributes(db: &Te
         ..Default::default()
     };
     db.store
-        .set_cs_attributes(ws, &CsSubject::Contact(contact.id.to_string()), &cs)
+        .set_cs_attributes(
+            ws,
+            &CsSubject::Contact(contact.id.to_string()),
+            &CsPatch::from(cs.clone()),
+            &TriggerSet::default(),
+            Utc::now(),
+        )
         .await
         .unwrap();
     let profile = db
@@ -777,81 +790,6 @@ pub async fn sessions_are_replaced_from_a_point_in_time(db: &TestDb) {
             .await
             .unwrap()
             .is_empty()
-    );
-}
-
-pub async fn cs_attributes_queue_a_push_only_when_trigger_fields_change(db: &TestDb) {
-    let ws = workspace(db).await;
-    let subject = CsSubject::Company(company(1).id.to_string());
-    let mut cs = CsAttributes {
-        health: Some(Decimal::from_str("61.25").unwrap()),
-        stage: Some("onboarding".into()),
-        pulse: Some("steady".into()),
-        licence_utilization: Some(Decimal::from_str("0.8").unwrap()),
-        cs_owner: Some("Grace Hopper".into()),
-        cs_owner_email: Some("grace@example.com".into()),
-        profile_url: Some("https://cs.example.com/accounts/1".into()),
-    };
-    let created = db.store.set_cs_attributes(ws, &subject, &cs).await.unwrap();
-    assert!(created.needs_push);
-    assert_eq!(created.version, 1);
-    let soon = Utc::now() + Duration::seconds(1);
-    let pending = db.store.pending_pushes(soon, 10).await.unwrap();
-    assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].attributes, cs);
-
-    assert!(db.store.mark_pushed(&pending[0], Utc::now()).await.unwrap());
-    assert!(db.store.pending_pushes(soon, 10).await.unwrap().is_empty());
-
-    let same = db.store.set_cs_attributes(ws, &subject, &cs).await.unwrap();
-    assert_eq!(same.version, 1, "same values: no new version");
-    cs.cs_owner = Some("Ada Lovelace".into());
-    let owner = db.store.set_cs_attributes(ws, &subject, &cs).await.unwrap();
-    assert_eq!(owner.version, 2);
-    assert!(!owner.needs_push, "owner alone does not trigger a push");
-
-    cs.health = Some(Decimal::from_str("40").unwrap());
-    let health = db.store.set_cs_attributes(ws, &subject, &cs).await.unwrap();
-    assert!(health.needs_push);
-    let pending = db
-        .store
-        .pending_pushes(Utc::now() + Duration::seconds(1), 10)
-        .await
-        .unwrap();
-    let retry_at = Utc::now() + Duration::minutes(5);
-    db.store
-        .mark_push_failed(&pending[0], "429 from Intercom", retry_at)
-        .await
-        .unwrap();
-    assert!(
-        db.store
-            .pending_pushes(Utc::now() + Duration::seconds(1), 10)
-            .await
-            .unwrap()
-            .is_empty(),
-        "not before retry time"
-    );
-    let due = db
-        .store
-        .pending_pushes(retry_at + Duration::seconds(1), 10)
-        .await
-        .unwrap();
-    assert_eq!(
-        (due[0].attempts, due[0].last_error.as_deref()),
-        (1, Some("429 from Intercom"))
-    );
-
-    // A push of an outdated version does not clear a newer change.
-    cs.stage = Some("renewal".into());
-    db.store.set_cs_attributes(ws, &subject, &cs).await.unwrap();
-    assert!(!db.store.mark_pushed(&due[0], Utc::now()).await.unwrap());
-    assert!(
-        db.store
-            .cs_attributes(ws, &subject)
-            .await
-            .unwrap()
-            .unwrap()
-            .needs_push
     );
 }
 
@@ -1530,3 +1468,4 @@ pub async fn huge_numbers_and_control_characters_are_kept(db: &TestDb) {
         .unwrap();
     assert_eq!(again.written(), 0);
 }
+pub use crate::writeback_cases::*;

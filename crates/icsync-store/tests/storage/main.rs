@@ -5,10 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
+mod api_cases;
 mod cases;
 mod conversation_cases;
 mod fixtures;
 mod support;
+mod writeback_cases;
 
 macro_rules! storage_suite {
     ($($case:ident),* $(,)?) => {
@@ -48,6 +50,9 @@ storage_suite!(
     conversations_are_found_by_any_participant_with_their_parts,
     sessions_are_replaced_from_a_point_in_time,
     cs_attributes_queue_a_push_only_when_trigger_fields_change,
+    a_push_outcome_moves_the_baseline_only_on_success,
+    claims_are_exclusive_and_expire,
+    mapping_changes_requeue_pushed_rows_and_status_counts_them,
     workspace_secrets_are_encrypted_at_rest,
     sync_runs_record_their_figures,
     values_of_every_type_round_trip,
@@ -61,4 +66,37 @@ storage_suite!(
     newer_only_writes_never_take_a_record_back_in_time,
     conversations_never_go_back_and_404s_are_marked_deleted,
     host_contacts_find_their_conversations_by_email,
+);
+
+/// The cases of what the HTTP API reads and writes, on both backends.
+macro_rules! api_suite {
+    ($($case:ident),* $(,)?) => {
+        mod api_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::sqlite().await;
+                    crate::api_cases::$case(&db).await;
+                }
+            )*
+        }
+        mod api_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::postgres(concat!("api_", stringify!($case))).await;
+                    crate::api_cases::$case(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+api_suite!(
+    api_keys_are_found_by_their_id_and_revoked_once,
+    contacts_and_companies_are_found_by_every_key,
+    the_session_feed_follows_rebuilds_and_leaves_out_deleted_contacts,
+    activity_windows_hold_what_touches_them,
+    run_progress_latest_runs_and_totals,
+    deleting_a_workspace_removes_its_rows_in_every_table_and_nothing_else,
 );

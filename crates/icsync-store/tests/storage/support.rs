@@ -1,5 +1,6 @@
 //! Fresh, migrated stores for each case.
 
+use icsync_migrations::MigratorTrait;
 use icsync_pgtemp::PgCluster;
 use icsync_store::{SecretKey, Store};
 use std::sync::OnceLock;
@@ -26,7 +27,7 @@ async fn open(url: String, dir: Option<tempfile::TempDir>) -> TestDb {
     let report = store.migrate().await.expect("migrate");
     assert_eq!(
         report.applied.len(),
-        <icsync_migrations::Migrator as icsync_migrations::MigratorTrait>::migrations().len(),
+        icsync_migrations::Migrator::migrations().len(),
         "a fresh database gets every migration"
     );
     TestDb {
