@@ -1,12 +1,12 @@
 //! The webhook receiver: Intercom notifications in, applied to the store at once, so the store
 //! is current between polls (which still run and catch any notification that was lost).
 //!
-//! Mount [`webhook_router`] (the API does, outside its API-key layer: a notification proves
-//! itself by its signature alone). Routes:
-//! - `POST /webhooks/intercom`: any connected workspace's notifications; the signature is
-//!   tried against each workspace's webhook secret.
-//! - `POST /webhooks/intercom/{workspace}`: one workspace's (its name or id), e.g. one private
-//!   app per workspace.
+//! Mount [`webhook_router`] (the API nests it under `/v1/webhooks`, outside its API-key layer:
+//! a notification proves itself by its signature alone). Routes, relative to the mount:
+//! - `POST /intercom`: any connected workspace's notifications; the signature is tried against
+//!   each workspace's webhook secret.
+//! - `POST /intercom/{workspace}`: one workspace's (its name or id), e.g. one private app per
+//!   workspace.
 //! - `HEAD` on both: Intercom checks the URL answers before it saves a subscription.
 //!
 //! Order of checks, each failing with a clear status and nothing stored:
@@ -137,14 +137,12 @@ impl WebhookState {
     }
 }
 
-/// The webhook routes (see the module docs), to merge into the daemon's HTTP router.
+/// The webhook routes (see the module docs), to nest in the HTTP router (the API serves them
+/// as `/v1/webhooks/intercom[/{workspace}]`).
 pub fn webhook_router(state: WebhookState) -> Router {
     Router::new()
-        .route("/webhooks/intercom", post(receive_any).head(validate))
-        .route(
-            "/webhooks/intercom/{workspace}",
-            post(receive_for).head(validate),
-        )
+        .route("/intercom", post(receive_any).head(validate))
+        .route("/intercom/{workspace}", post(receive_for).head(validate))
         .with_state(state)
 }
 

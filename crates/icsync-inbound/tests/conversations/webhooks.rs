@@ -11,7 +11,8 @@ use std::time::Duration;
 /// Serves the receiver on a free port; returns its base URL.
 async fn serve(env: &Env) -> (String, WebhookState) {
     let state = WebhookState::new(env.store.clone(), &env.config);
-    let app = webhook_router(state.clone());
+    // Where the API mounts it.
+    let app = axum::Router::new().nest("/v1/webhooks", webhook_router(state.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -20,7 +21,7 @@ async fn serve(env: &Env) -> (String, WebhookState) {
 
 fn hooks(url: &str, faults: WebhookFaults) -> WebhookConfig {
     WebhookConfig {
-        url: Some(format!("{url}/webhooks/intercom")),
+        url: Some(format!("{url}/v1/webhooks/intercom")),
         client_secret: SECRET.to_owned(),
         retry_delay: Duration::from_millis(50),
         timeout: Duration::from_secs(30),
@@ -292,14 +293,14 @@ async fn hostile_deliveries(db: Db) {
     big["padding"] = json!("x".repeat(70 * 1024));
     let big = big.to_string().into_bytes();
     assert_eq!(
-        post("/webhooks/intercom", big, true)
+        post("/v1/webhooks/intercom", big, true)
             .await
             .unwrap()
             .status(),
         413
     );
     let malformed = post(
-        "/webhooks/intercom",
+        "/v1/webhooks/intercom",
         b"{\"type\": \"notification_event\"".to_vec(),
         true,
     )
@@ -313,21 +314,21 @@ async fn hostile_deliveries(db: Db) {
     .to_string()
     .into_bytes();
     assert_eq!(
-        post("/webhooks/intercom/nobody", body.clone(), true)
+        post("/v1/webhooks/intercom/nobody", body.clone(), true)
             .await
             .unwrap()
             .status(),
         401
     );
     assert_eq!(
-        post("/webhooks/intercom", body.clone(), false)
+        post("/v1/webhooks/intercom", body.clone(), false)
             .await
             .unwrap()
             .status(),
         401
     );
     let head = http
-        .head(format!("{url}/webhooks/intercom"))
+        .head(format!("{url}/v1/webhooks/intercom"))
         .send()
         .await
         .unwrap();
@@ -338,7 +339,9 @@ async fn hostile_deliveries(db: Db) {
         "nothing stored"
     );
     // The same body, signed and addressed to the workspace by name, applies.
-    let ok = post("/webhooks/intercom/acme", body, true).await.unwrap();
+    let ok = post("/v1/webhooks/intercom/acme", body, true)
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     assert_eq!(
         stored_name(&env, &user).await.as_deref(),
