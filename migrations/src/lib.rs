@@ -18,6 +18,7 @@ mod m20261201_000002_create_seen_signals;
 mod m20261201_000010_extend_writeback_queue;
 mod m20261201_000020_create_api_keys;
 mod m20261201_000021_add_run_progress_and_session_feed;
+mod m20261201_000030_add_conversation_state;
 
 /// Applies icsync's migrations; see [`MigratorTrait`] for `up`, `down`, `status`.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_extend_writeback_queue::Migration),
             Box::new(m20261201_000020_create_api_keys::Migration),
             Box::new(m20261201_000021_add_run_progress_and_session_feed::Migration),
+            Box::new(m20261201_000030_add_conversation_state::Migration),
         ]
     }
 }

@@ -15,6 +15,19 @@ use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// A pass of the streams User Tracking gates (users, companies, events): what these suites
+/// test. Conversations, which run on every pass whatever User Tracking says, have their own
+/// suite (`crates/icsync-inbound/tests/conversations*.rs`).
+pub fn user_streams() -> SyncOptions {
+    SyncOptions {
+        streams: icsync_inbound::workspaces::GATED_STREAMS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        full: false,
+    }
+}
+
 /// A simulator, a store and a workspace connected to the simulator with User Tracking on.
 #[derive(Debug)]
 pub struct Synced {
@@ -136,9 +149,9 @@ impl Synced {
             .expect("workspace exists")
     }
 
-    /// One sync pass of every stream.
+    /// One sync pass of the users, companies and events streams.
     pub async fn pass(&self) -> SyncReport {
-        self.pass_with(&SyncOptions::default()).await
+        self.pass_with(&user_streams()).await
     }
 
     pub async fn pass_with(&self, options: &SyncOptions) -> SyncReport {
@@ -193,7 +206,7 @@ impl Synced {
         }
     }
 
-    /// One pass of every stream into `replica`.
+    /// One pass of the users, companies and events streams into `replica`.
     pub async fn pass_replica(&self, replica: &Replica) -> SyncReport {
         let client = icsync_inbound::client_for(
             &replica.workspace,
@@ -206,7 +219,7 @@ impl Synced {
             replica.workspace.id,
             &client,
             &self.config,
-            &SyncOptions::default(),
+            &user_streams(),
             &RunControl::default(),
             &NoProgress,
         )

@@ -179,6 +179,7 @@ async fn seed(store: &Store) -> anyhow::Result<(String, String, String)> {
         waiting_since: None,
         snoozed_until: None,
         contact_ids: vec![contacts[0].id.clone()],
+        contact_email: contacts[0].normalized_email(),
         admin_assignee_id: None,
         source: ConversationSource {
             kind: Some("conversation".into()),

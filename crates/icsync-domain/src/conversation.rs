@@ -39,6 +39,9 @@ pub struct Conversation {
     pub snoozed_until: Option<DateTime<Utc>>,
     /// Intercom contact ids of every participant, in Intercom's order (usually one).
     pub contact_ids: Vec<ContactId>,
+    /// The normalized email (trimmed, lower-cased) of the first participant that has one: what
+    /// links the conversation to host contacts. `None`: stored, but matched to no host contact.
+    pub contact_email: Option<String>,
     pub admin_assignee_id: Option<String>,
     pub source: ConversationSource,
     pub tags: Vec<String>,

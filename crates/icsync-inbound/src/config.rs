@@ -34,6 +34,17 @@ pub struct InboundConfig {
     pub queue_capacity_pages: usize,
     /// Rows one write transaction holds at most (group commit).
     pub queue_max_rows: usize,
+    /// Conversations retrieved at the same time (each retrieve is one request; the pacer still
+    /// spaces them).
+    pub conversations_concurrency: usize,
+    /// A profile view imports the contact's conversations again when the stored copy was
+    /// fetched longer ago than this.
+    pub on_view_ttl_secs: u64,
+    /// A profile view waits at most this long for Intercom, then answers from the store,
+    /// marked stale (the fetch goes on and lands for the next view).
+    pub on_view_timeout_ms: u64,
+    /// Webhook notifications larger than this are refused (413) unread.
+    pub webhook_max_body_bytes: usize,
     /// How sessions are rebuilt from events and seen-signals (the daemon's `[sessions]`).
     #[serde(skip)]
     pub sessions: icsync_sessionizer::SessionRules,
@@ -53,6 +64,10 @@ impl Default for InboundConfig {
             prefetch_pages: 2,
             queue_capacity_pages: 8,
             queue_max_rows: 20_000,
+            conversations_concurrency: 4,
+            on_view_ttl_secs: 300,
+            on_view_timeout_ms: 2_000,
+            webhook_max_body_bytes: 4 * 1024 * 1024,
             sessions: icsync_sessionizer::SessionRules::default(),
         }
     }
@@ -76,11 +91,26 @@ impl InboundConfig {
             ("inbound.prefetch_pages", self.prefetch_pages),
             ("inbound.queue_capacity_pages", self.queue_capacity_pages),
             ("inbound.queue_max_rows", self.queue_max_rows),
+            (
+                "inbound.conversations_concurrency",
+                self.conversations_concurrency,
+            ),
+            (
+                "inbound.on_view_timeout_ms",
+                usize::try_from(self.on_view_timeout_ms).unwrap_or(usize::MAX),
+            ),
+            (
+                "inbound.webhook_max_body_bytes",
+                self.webhook_max_body_bytes,
+            ),
         ];
         for (key, value) in positive {
             if value == 0 {
                 return Err(format!("{key} must be at least 1"));
             }
+        }
+        if self.conversations_concurrency > 64 {
+            return Err("inbound.conversations_concurrency must be at most 64".to_owned());
         }
         if self.events_concurrency > 64 || self.companies_concurrency > 64 {
             return Err(
@@ -93,6 +123,14 @@ impl InboundConfig {
 
     pub fn poll_interval(&self) -> Duration {
         Duration::from_secs(self.poll_interval_secs)
+    }
+
+    pub fn on_view_ttl(&self) -> Duration {
+        Duration::from_secs(self.on_view_ttl_secs)
+    }
+
+    pub fn on_view_timeout(&self) -> Duration {
+        Duration::from_millis(self.on_view_timeout_ms)
     }
 
     pub(crate) fn lag_margin(&self) -> chrono::Duration {

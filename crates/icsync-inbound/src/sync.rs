@@ -1,5 +1,6 @@
-//! A sync pass over one workspace: users, then companies, then events, each recorded in
-//! `sync_runs` under its own span. The CLI's `icsync sync` and the daemon's scheduler call it.
+//! A sync pass over one workspace: users, then companies, then events (while User Tracking is
+//! on), then conversations (always), each recorded in `sync_runs` under its own span. The
+//! CLI's `icsync sync` and the daemon's scheduler call it.
 
 use crate::config::InboundConfig;
 use crate::control::RunControl;
@@ -15,7 +16,7 @@ use tracing::Instrument;
 /// Which streams a pass runs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SyncOptions {
-    /// Only these streams (`users`, `companies`, `events`); all when empty.
+    /// Only these streams (`users`, `companies`, `events`, `conversations`); all when empty.
     pub streams: Vec<String>,
     /// Start over: a new backfill, and the companies and events of every stored user again.
     pub full: bool,
@@ -28,7 +29,17 @@ impl SyncOptions {
 }
 
 /// The streams a pass knows, in the order they run.
-pub const STREAMS: [&str; 3] = [StreamName::USERS, StreamName::COMPANIES, StreamName::EVENTS];
+pub const STREAMS: [&str; 4] = [
+    StreamName::USERS,
+    StreamName::COMPANIES,
+    StreamName::EVENTS,
+    StreamName::CONVERSATIONS,
+];
+
+/// The streams User Tracking gates; conversations run on every pass of a connected workspace.
+fn gated(stream: &str) -> bool {
+    crate::workspaces::GATED_STREAMS.contains(&stream)
+}
 
 /// Runs one pass of the workspace's streams with `client` (built by [`crate::client_for`]).
 ///
@@ -75,15 +86,13 @@ pub async fn sync_workspace(
         streams: Vec::new(),
     };
     if !ws.user_tracking {
-        for stream in STREAMS.iter().filter(|s| options.wants(s)) {
+        for stream in STREAMS.iter().filter(|s| options.wants(s) && gated(s)) {
             report.streams.push(StreamReport::skipped(
                 stream,
                 "User Tracking is off: no request made (switch it on to backfill and sync)",
             ));
         }
-        return Ok(report);
-    }
-    if options.full {
+    } else if options.full {
         store.reset_contact_marks(ws.id).await?;
     }
     let ctx = Ctx {
@@ -94,14 +103,23 @@ pub async fn sync_workspace(
         control,
         progress,
     };
+    let mut tracking = ws.user_tracking;
     for stream in STREAMS.iter().filter(|s| options.wants(s)) {
+        if gated(stream) && !tracking {
+            continue;
+        }
         let outcome = run_recorded(ctx, stream, options.full).await;
         match outcome {
             Ok(stream_report) => {
                 let stopped = stream_report.status == RunStatus::Stopped;
                 report.streams.push(stream_report);
                 if stopped {
-                    break;
+                    // User Tracking switched off stops the gated streams only; shutdown and
+                    // disconnection stop the pass.
+                    match control.check(store, ws.id, false).await {
+                        None => tracking = false,
+                        Some(_) => break,
+                    }
                 }
             }
             Err(InboundError::TokenRefused { workspace }) => {
@@ -136,6 +154,7 @@ async fn run_recorded(ctx: Ctx<'_>, stream: &'static str, full: bool) -> Result<
         match stream {
             streams::users::STREAM => streams::users::run(ctx, full).await,
             streams::companies::STREAM => streams::companies::run(ctx).await,
+            streams::conversations::STREAM => streams::conversations::run(ctx, full).await,
             _ => streams::events::run(ctx).await,
         }
     }

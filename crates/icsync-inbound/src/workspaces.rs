@@ -164,6 +164,10 @@ pub async fn connect(
         Some(existing) => {
             let was_tracking = existing.user_tracking && existing.is_connected();
             store.set_access_token(existing.id, &request.token).await?;
+            if let Some(secret) = &request.webhook_secret {
+                // A new webhook secret replaces the old; none given keeps it.
+                store.set_webhook_secret(existing.id, Some(secret)).await?;
+            }
             let updated = store
                 .update_workspace(
                     existing.id,

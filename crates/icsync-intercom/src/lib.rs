@@ -48,6 +48,7 @@ mod serde_util;
 mod stats;
 mod tls;
 mod transport;
+pub mod webhook;
 
 pub use client::{DEFAULT_PAGE_SIZE, IntercomClient};
 pub use config::{

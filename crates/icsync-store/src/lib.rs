@@ -13,6 +13,7 @@
 mod activity;
 mod api_keys;
 mod connect;
+mod conversations;
 mod cs;
 mod cs_queue;
 pub mod entities;
@@ -33,6 +34,7 @@ mod writeback_state;
 pub use activity::{FeedSession, SessionFeedPage};
 pub use api_keys::{NewApiKey, StoredApiKey};
 pub use connect::{Backend, StoreOptions, redact_url};
+pub use conversations::{ConversationVersion, StoredConversation};
 pub use cs::{CsRecord, CsWrite};
 pub use cs_queue::{ClaimRequest, PushFailure, PushOutcome, WritebackCounts};
 pub use error::{Result, StoreError};
@@ -45,10 +47,7 @@ pub use ingest::{
     SessionRebuild,
 };
 pub use lookups::{CompanyLookup, ContactLookup, LocatedCompany, LocatedContact};
-pub use reads::{
-    ContactProfile, FeedEvent, FeedPage, RecordCounts, StoredCompany, StoredContact,
-    StoredConversation,
-};
+pub use reads::{ContactProfile, FeedEvent, FeedPage, RecordCounts, StoredCompany, StoredContact};
 pub use run_status::{RunProgress, RunTotals};
 pub use runs::{RunId, SyncRun};
 pub use secrets::{KeySource, SecretError, SecretKey};

@@ -3,14 +3,12 @@
 //! a company's contacts, one conversation, workspace names.
 
 use crate::Store;
+use crate::conversations::{StoredConversation, stored_conversation};
 use crate::entities::{
     company, contact, contact_company, conversation, conversation_contact, workspace,
 };
 use crate::error::Result;
-use crate::reads::{
-    StoredCompany, StoredContact, StoredConversation, stored_company, stored_contact,
-    stored_conversation,
-};
+use crate::reads::{StoredCompany, StoredContact, stored_company, stored_contact};
 use icsync_domain::{CompanyId, ContactId, ConversationId, WorkspaceId, normalize_email};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -189,7 +187,7 @@ impl Store {
             .into_iter()
             .map(|p| ContactId::new(p.contact_intercom_id))
             .collect();
-        stored_conversation(row, participants).map(Some)
+        Ok(Some(stored_conversation(row, participants)))
     }
 
     /// Workspace names in id order, at most `limit` (cheap: no secret is decrypted).

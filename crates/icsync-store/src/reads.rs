@@ -4,15 +4,14 @@
 use crate::Store;
 use crate::cs::CsRecord;
 use crate::entities::{
-    company, contact, contact_company, conversation, conversation_contact, conversation_part,
-    event, session, sync_checkpoint,
+    company, contact, contact_company, conversation, conversation_part, event, session,
+    sync_checkpoint,
 };
 use crate::error::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use icsync_domain::{
-    AttributeMap, Author, Checkpoint, Company, CompanyId, Contact, ContactId, ContactRole,
-    Conversation, ConversationId, ConversationPart, ConversationSource, CsSubject, Event, Location,
-    PartId, RunStatus, Session, StreamName, WorkspaceId, normalize_email,
+    AttributeMap, Checkpoint, Company, CompanyId, Contact, ContactId, ContactRole, CsSubject,
+    Event, Location, RunStatus, Session, StreamName, WorkspaceId, normalize_email,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -58,23 +57,6 @@ pub struct FeedPage {
     /// The cursor to resume after this page: the last `seq` returned, or the given cursor when
     /// the page is empty (so a poller can keep asking with it).
     pub next_cursor: Option<i64>,
-}
-
-/// A conversation as stored, with how many of its parts icsync holds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredConversation {
-    pub conversation: Conversation,
-    pub parts_stored: i64,
-    pub last_imported_at: DateTime<Utc>,
-}
-
-impl StoredConversation {
-    /// True when Intercom reported more parts than it returned (its 500-part cap).
-    pub fn is_truncated(&self) -> bool {
-        self.conversation
-            .parts_reported
-            .is_some_and(|reported| reported > self.parts_stored)
-    }
 }
 
 impl Store {
@@ -239,80 +221,6 @@ impl Store {
             .collect())
     }
 
-    /// A contact's conversations (any they take part in), most recently updated first.
-    pub async fn conversations_of_contact(
-        &self,
-        workspace: WorkspaceId,
-        contact_id: &ContactId,
-        limit: u64,
-    ) -> Result<Vec<StoredConversation>> {
-        let db = &self.inner.read;
-        let ids: Vec<String> = conversation_contact::Entity::find()
-            .filter(conversation_contact::Column::WorkspaceId.eq(workspace.0))
-            .filter(conversation_contact::Column::ContactIntercomId.eq(contact_id.as_str()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|link| link.conversation_intercom_id)
-            .collect();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = conversation::Entity::find()
-            .filter(conversation::Column::WorkspaceId.eq(workspace.0))
-            .filter(conversation::Column::IntercomId.is_in(ids.clone()))
-            .order_by_desc(conversation::Column::UpdatedAt)
-            .limit(limit)
-            .all(db)
-            .await?;
-        let mut participants = conversation_contact::Entity::find()
-            .filter(conversation_contact::Column::WorkspaceId.eq(workspace.0))
-            .filter(conversation_contact::Column::ConversationIntercomId.is_in(ids))
-            .order_by_asc(conversation_contact::Column::Position)
-            .all(db)
-            .await?;
-        rows.into_iter()
-            .map(|row| {
-                let contact_ids = participants
-                    .extract_if(.., |p| p.conversation_intercom_id == row.intercom_id)
-                    .map(|p| ContactId::new(p.contact_intercom_id))
-                    .collect();
-                stored_conversation(row, contact_ids)
-            })
-            .collect()
-    }
-
-    /// The stored parts of a conversation, oldest first.
-    pub async fn conversation_parts(
-        &self,
-        workspace: WorkspaceId,
-        conversation_id: &ConversationId,
-    ) -> Result<Vec<ConversationPart>> {
-        Ok(conversation_part::Entity::find()
-            .filter(conversation_part::Column::WorkspaceId.eq(workspace.0))
-            .filter(conversation_part::Column::ConversationIntercomId.eq(conversation_id.as_str()))
-            .order_by_asc(conversation_part::Column::CreatedAt)
-            .order_by_asc(conversation_part::Column::Id)
-            .all(&self.inner.read)
-            .await?
-            .into_iter()
-            .map(|row| ConversationPart {
-                id: PartId::new(row.intercom_id),
-                conversation_id: ConversationId::new(row.conversation_intercom_id),
-                part_type: row.part_type,
-                author: Author {
-                    kind: row.author_type,
-                    id: row.author_id,
-                    name: row.author_name,
-                    email: row.author_email,
-                },
-                body: row.body,
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-            })
-            .collect())
-    }
-
     /// A stream's checkpoint, if it ever wrote one.
     pub async fn checkpoint(
         &self,
@@ -472,49 +380,6 @@ pub(crate) fn feed_event(row: event::Model) -> Result<FeedEvent> {
             metadata: object(row.metadata, "event metadata")?,
         },
         imported_at: row.imported_at,
-    })
-}
-
-pub(crate) fn stored_conversation(
-    row: conversation::Model,
-    contact_ids: Vec<ContactId>,
-) -> Result<StoredConversation> {
-    let tags = match row.tags {
-        serde_json::Value::Array(items) => items
-            .into_iter()
-            .filter_map(|t| t.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    };
-    Ok(StoredConversation {
-        conversation: Conversation {
-            id: ConversationId::new(row.intercom_id),
-            title: row.title,
-            state: row.state,
-            open: row.open,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            waiting_since: row.waiting_since,
-            snoozed_until: row.snoozed_until,
-            contact_ids,
-            admin_assignee_id: row.admin_assignee_id,
-            source: ConversationSource {
-                kind: row.source_type,
-                subject: row.source_subject,
-                body: row.source_body,
-                author: Author {
-                    kind: row.source_author_type,
-                    id: row.source_author_id,
-                    name: row.source_author_name,
-                    email: row.source_author_email,
-                },
-                url: row.source_url,
-            },
-            tags,
-            parts_reported: row.parts_reported,
-        },
-        parts_stored: row.parts_stored,
-        last_imported_at: row.last_imported_at,
     })
 }
 

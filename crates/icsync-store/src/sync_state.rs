@@ -48,6 +48,9 @@ pub struct PendingEvents {
     pub ever_synced: bool,
 }
 
+/// `(updated_at, deleted_at)` of a contact.
+type TimePair = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 const COMPANIES_PENDING: &str = "companies_synced_updated_at IS DISTINCT FROM updated_at";
 const EVENTS_PENDING: &str = "(events_synced_updated_at IS DISTINCT FROM updated_at OR \
      events_synced_last_seen_at IS DISTINCT FROM last_seen_at)";
@@ -134,6 +137,45 @@ impl Store {
             .all(&self.inner.read)
             .await?;
         Ok(ids.into_iter().collect())
+    }
+
+    /// The stored `updated_at` of a contact and whether it is marked deleted; `None` when the
+    /// contact is not stored. What a notification compares itself with before it applies.
+    pub async fn contact_version(
+        &self,
+        workspace: WorkspaceId,
+        contact_id: &ContactId,
+    ) -> Result<Option<(Option<DateTime<Utc>>, bool)>> {
+        let row: Option<TimePair> = contact::Entity::find()
+            .select_only()
+            .column(contact::Column::UpdatedAt)
+            .column(contact::Column::DeletedAt)
+            .filter(contact::Column::WorkspaceId.eq(workspace.0))
+            .filter(contact::Column::IntercomId.eq(contact_id.as_str()))
+            .into_tuple()
+            .one(&self.inner.read)
+            .await?;
+        Ok(row.map(|(updated_at, deleted_at)| (updated_at, deleted_at.is_some())))
+    }
+
+    /// Whether a company is stored or some stored contact is associated with it: the companies
+    /// icsync keeps (a notification about any other company is not for this store).
+    pub async fn company_known(&self, workspace: WorkspaceId, company: &CompanyId) -> Result<bool> {
+        use crate::entities::company;
+        let stored = company::Entity::find()
+            .filter(company::Column::WorkspaceId.eq(workspace.0))
+            .filter(company::Column::IntercomId.eq(company.as_str()))
+            .count(&self.inner.read)
+            .await?;
+        if stored > 0 {
+            return Ok(true);
+        }
+        let linked = contact_company::Entity::find()
+            .filter(contact_company::Column::WorkspaceId.eq(workspace.0))
+            .filter(contact_company::Column::CompanyIntercomId.eq(company.as_str()))
+            .count(&self.inner.read)
+            .await?;
+        Ok(linked > 0)
     }
 
     /// Companies some stored contact is associated with but that are not stored themselves.

@@ -162,6 +162,19 @@ impl Store {
         self.to_workspace(row)
     }
 
+    /// Replaces (or with `None` removes) the webhook client secret notifications are signed with.
+    pub async fn set_webhook_secret(
+        &self,
+        id: WorkspaceId,
+        secret: Option<&SecretString>,
+    ) -> Result<Workspace> {
+        let mut active = self.workspace_row(id).await?.into_active_model();
+        active.webhook_secret_enc = Set(self.encrypt(WEBHOOK_SECRET, secret)?);
+        active.updated_at = Set(Utc::now());
+        let row = active.update(&self.inner.write).await?;
+        self.to_workspace(row)
+    }
+
     /// The workspace named `name`, if any.
     pub async fn workspace_by_name(&self, name: &str) -> Result<Option<Workspace>> {
         use sea_orm::{ColumnTrait, QueryFilter};

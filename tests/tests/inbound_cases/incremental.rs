@@ -3,7 +3,7 @@
 use super::compare::assert_store_matches_sim;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use icsync_domain::{RunStatus, StreamName};
-use icsync_inbound::{Progress, SyncOptions};
+use icsync_inbound::Progress;
 use icsync_intercom_sim::SimConfig;
 use icsync_store::{CheckpointUpdate, IngestBatch};
 use icsync_tests::TestDatabase;
@@ -80,7 +80,9 @@ pub async fn an_incremental_pass_brings_the_store_to_the_simulators_state(db: Te
         user: in_scope[0].clone(),
         done: Mutex::new(false),
     };
-    let backfill = synced.pass_observed(&SyncOptions::default(), &during).await;
+    let backfill = synced
+        .pass_observed(&icsync_tests::sync::user_streams(), &during)
+        .await;
     assert!(backfill.all_finished(), "{backfill:#?}");
     let cutoff = backfill.streams[0].since.unwrap();
 

@@ -3,8 +3,8 @@
 
 use chrono::{Duration, Utc};
 use icsync_domain::{RunStatus, StreamName};
+use icsync_inbound::Progress;
 use icsync_inbound::workspaces::{self, SettingsChange};
-use icsync_inbound::{Progress, SyncOptions};
 use icsync_intercom_sim::{FaultConfig, SimConfig};
 use icsync_tests::TestDatabase;
 use icsync_tests::sync::Synced;
@@ -72,7 +72,7 @@ pub async fn a_backfill_killed_anywhere_resumes_to_the_same_store(db: TestDataba
                         ws,
                         &client,
                         &config,
-                        &SyncOptions::default(),
+                        &icsync_tests::sync::user_streams(),
                         &Default::default(),
                         &icsync_inbound::NoProgress,
                     )
@@ -186,7 +186,9 @@ pub async fn user_tracking_off_costs_no_request_and_stops_a_run(db: TestDatabase
         synced: &synced,
         done: AtomicBool::new(false),
     };
-    let stopped = synced.pass_observed(&SyncOptions::default(), &switch).await;
+    let stopped = synced
+        .pass_observed(&icsync_tests::sync::user_streams(), &switch)
+        .await;
     let users = &stopped.streams[0];
     assert_eq!(users.status, RunStatus::Stopped, "{stopped:#?}");
     assert_eq!(stopped.streams.len(), 1, "later streams do not start");
@@ -233,7 +235,7 @@ pub async fn a_revoked_token_stops_the_workspace_until_it_is_reconnected(db: Tes
         synced.workspace.id,
         &client,
         &synced.config,
-        &SyncOptions::default(),
+        &icsync_tests::sync::user_streams(),
         &Default::default(),
         &icsync_inbound::NoProgress,
     )
@@ -257,7 +259,7 @@ pub async fn a_revoked_token_stops_the_workspace_until_it_is_reconnected(db: Tes
         synced.workspace.id,
         &synced.client().await,
         &synced.config,
-        &SyncOptions::default(),
+        &icsync_tests::sync::user_streams(),
         &Default::default(),
         &icsync_inbound::NoProgress,
     )
@@ -309,7 +311,7 @@ pub async fn a_page_that_keeps_failing_ends_the_run_at_the_last_good_page(db: Te
         done: AtomicBool::new(false),
     };
     let broken = synced
-        .pass_observed(&SyncOptions::default(), &breaker)
+        .pass_observed(&icsync_tests::sync::user_streams(), &breaker)
         .await;
     synced.sim.set_faults(FaultConfig::default());
     let users = &broken.streams[0];

@@ -445,6 +445,7 @@ pub fn conversation(n: usize, contacts: &[usize]) -> Conversation {
         waiting_since: None,
         snoozed_until: None,
         contact_ids: contacts.iter().map(|c| contact_id(*c)).collect(),
+        contact_email: None,
         admin_assignee_id: None,
         source: ConversationSource {
             kind: Some("conversation".into()),

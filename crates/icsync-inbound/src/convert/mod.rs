@@ -6,6 +6,7 @@
 
 pub mod company;
 pub mod contact;
+pub mod conversation;
 pub mod event;
 
 use chrono::{DateTime, Utc};

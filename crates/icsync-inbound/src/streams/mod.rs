@@ -7,6 +7,7 @@
 //! that were in flight (every write is an upsert).
 
 pub mod companies;
+pub mod conversations;
 pub mod events;
 pub mod users;
 

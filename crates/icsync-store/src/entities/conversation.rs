@@ -31,6 +31,8 @@ pub struct Model {
     pub content_hash: String,
     pub first_imported_at: DateTimeUtc,
     pub last_imported_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+    pub contact_email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,8 +17,8 @@ use crate::connect::Writer;
 use crate::error::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use icsync_domain::{
-    Company, CompanyId, Contact, ContactId, Conversation, ConversationPart, Event, RunStatus,
-    StreamName, WorkspaceId,
+    Company, CompanyId, Contact, ContactId, Conversation, ConversationId, ConversationPart, Event,
+    RunStatus, StreamName, WorkspaceId,
 };
 use table::Rows;
 
@@ -45,6 +45,14 @@ pub struct IngestBatch<'a> {
     pub events: &'a [Event],
     pub conversations: &'a [Conversation],
     pub parts: &'a [ConversationPart],
+    /// Conversations Intercom answered 404 for: marked deleted (kept for history, left out of
+    /// timelines) after the rows; a later import of the same conversation clears the mark.
+    pub deleted_conversations: &'a [ConversationId],
+    /// Records that may be older than what is stored (webhook notifications: late, repeated,
+    /// out of order): a contact or company is changed only by a strictly newer `updated_at`,
+    /// and such a write never clears a contact's deletion. Conversations and parts never go
+    /// back in time whatever this says.
+    pub newer_only: bool,
     /// Written in the same transaction, after the rows: never ahead of its data.
     pub checkpoint: Option<&'a CheckpointUpdate>,
 }
@@ -89,6 +97,8 @@ pub struct IngestReport {
     pub detached: u64,
     /// Marks that changed a contact row.
     pub marked: u64,
+    /// Conversations newly marked deleted.
+    pub conversations_deleted: u64,
     /// SQL statements executed, the checkpoint and locks included.
     pub statements: u64,
 }
@@ -176,6 +186,7 @@ impl IngestReport {
 pub(crate) struct PreparedBatch {
     tables: Vec<(Rows, Counter, usize)>,
     touched_conversations: Vec<String>,
+    deleted_conversations: Vec<String>,
     marks: marks::Marks,
     /// Sessions to replace (contact, from), then the rows replacing them.
     replaced: Vec<(String, DateTime<Utc>)>,
@@ -204,14 +215,18 @@ impl PreparedBatch {
         for (contact, companies) in &company_sets {
             associations.extend(companies.iter().map(|c| (contact.clone(), c.clone())));
         }
+        let guarded = |mut rows: Rows| {
+            rows.newer_only = batch.newer_only;
+            rows
+        };
         let tables = vec![
             (
-                tables::contact_rows(batch.contacts, now),
+                guarded(tables::contact_rows(batch.contacts, now)),
                 Counter::Contacts,
                 batch.contacts.len(),
             ),
             (
-                tables::company_rows(batch.companies, now),
+                guarded(tables::company_rows(batch.companies, now)),
                 Counter::Companies,
                 batch.companies.len(),
             ),
@@ -267,9 +282,17 @@ impl PreparedBatch {
             .collect();
         touched_conversations.sort();
         touched_conversations.dedup();
+        let mut deleted_conversations: Vec<String> = batch
+            .deleted_conversations
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect();
+        deleted_conversations.sort();
+        deleted_conversations.dedup();
         Self {
             tables,
             touched_conversations,
+            deleted_conversations,
             marks: marks::Marks::new(&company_sets, batch.marks),
             replaced,
             session_rows,
@@ -301,6 +324,7 @@ impl Store {
         let PreparedBatch {
             tables,
             touched_conversations,
+            deleted_conversations,
             marks,
             replaced,
             session_rows,
@@ -341,6 +365,12 @@ impl Store {
                         received: received as u64,
                         written,
                     };
+                }
+                if !deleted_conversations.is_empty() {
+                    statements.tick()?;
+                    report.conversations_deleted =
+                        mark_conversations_deleted(&mut tx, ws, &deleted_conversations, now)
+                            .await?;
                 }
                 if !marks.is_empty() {
                     let (detached, marked) =
@@ -386,6 +416,12 @@ impl Store {
                         received: received as u64,
                         written,
                     };
+                }
+                if !deleted_conversations.is_empty() {
+                    statements.tick()?;
+                    report.conversations_deleted =
+                        mark_conversations_deleted_pg(&mut tx, ws, deleted_conversations, now)
+                            .await?;
                 }
                 if !marks.is_empty() {
                     let (detached, marked) =
@@ -448,6 +484,49 @@ async fn update_parts_stored_pg(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+const CONVERSATIONS_DELETED: &str = "UPDATE conversations SET deleted_at = {now} WHERE \
+    workspace_id = {ws} AND deleted_at IS NULL AND intercom_id IN ({ids})";
+
+async fn mark_conversations_deleted(
+    conn: &mut sqlx::SqliteConnection,
+    ws: i64,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut marked = 0;
+    for chunk in ids.chunks(30_000) {
+        let sql = CONVERSATIONS_DELETED
+            .replace("{now}", "?")
+            .replace("{ws}", "?")
+            .replace("{ids}", &vec!["?"; chunk.len()].join(", "));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(ws);
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        marked += query.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(marked)
+}
+
+async fn mark_conversations_deleted_pg(
+    conn: &mut sqlx::PgConnection,
+    ws: i64,
+    ids: Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let sql = CONVERSATIONS_DELETED
+        .replace("{now}", "$1")
+        .replace("{ws}", "$2")
+        .replace("intercom_id IN ({ids})", "intercom_id = ANY($3)");
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(ws)
+        .bind(ids)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
 }
 
 const CHECKPOINT_UPSERT: &str = "INSERT INTO sync_checkpoints (workspace_id, stream, watermark, \

@@ -84,6 +84,7 @@ pub(crate) async fn write(
         return Ok(0);
     }
     let table = rows.table;
+    let conflict = rows.conflict_clause();
     let total = rows.len();
     let mut cells = rows.cells.into_iter();
     let mut written = 0;
@@ -113,7 +114,7 @@ pub(crate) async fn write(
         }
         statements.tick()?;
         // Built from the static table descriptor only; every value is a bound array.
-        written += sqlx::query_with(sqlx::AssertSqlSafe(insert_sql(table)), args)
+        written += sqlx::query_with(sqlx::AssertSqlSafe(insert_sql(table, &conflict)), args)
             .execute(&mut *conn)
             .await?
             .rows_affected();
@@ -122,7 +123,7 @@ pub(crate) async fn write(
     Ok(written)
 }
 
-fn insert_sql(table: &Table) -> String {
+fn insert_sql(table: &Table, conflict: &str) -> String {
     let names = table
         .columns
         .iter()
@@ -149,7 +150,6 @@ fn insert_sql(table: &Table) -> String {
          AS u({columns}){conflict}",
         table = table.name,
         columns = names.join(", "),
-        conflict = table.conflict_clause(),
     )
 }
 

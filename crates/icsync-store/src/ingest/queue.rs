@@ -10,7 +10,8 @@ use super::{CheckpointUpdate, ContactMark, IngestBatch, IngestReport, PreparedBa
 use crate::Store;
 use crate::error::{Result, StoreError};
 use icsync_domain::{
-    Company, CompanyId, Contact, ContactId, Conversation, ConversationPart, Event, WorkspaceId,
+    Company, CompanyId, Contact, ContactId, Conversation, ConversationId, ConversationPart, Event,
+    WorkspaceId,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -32,6 +33,8 @@ pub struct IngestPage {
     pub events: Vec<Event>,
     pub conversations: Vec<Conversation>,
     pub parts: Vec<ConversationPart>,
+    /// See [`IngestBatch::deleted_conversations`].
+    pub deleted_conversations: Vec<ConversationId>,
     pub checkpoint: Option<CheckpointUpdate>,
 }
 
@@ -51,6 +54,7 @@ impl IngestPage {
             + self.events.len()
             + self.conversations.len()
             + self.parts.len()
+            + self.deleted_conversations.len()
     }
 
     fn append(&mut self, mut next: IngestPage) {
@@ -64,6 +68,8 @@ impl IngestPage {
         self.events.append(&mut next.events);
         self.conversations.append(&mut next.conversations);
         self.parts.append(&mut next.parts);
+        self.deleted_conversations
+            .append(&mut next.deleted_conversations);
         if next.checkpoint.is_some() {
             self.checkpoint = next.checkpoint;
         }
@@ -99,6 +105,7 @@ impl QueueTotals {
         total.detached += report.detached;
         total.sessions_replaced += report.sessions_replaced;
         total.marked += report.marked;
+        total.conversations_deleted += report.conversations_deleted;
         total.statements += report.statements;
     }
 }
@@ -205,6 +212,8 @@ async fn write_loop(
             events: &group.events,
             conversations: &group.conversations,
             parts: &group.parts,
+            deleted_conversations: &group.deleted_conversations,
+            newer_only: false,
             checkpoint: group.checkpoint.as_ref(),
         });
         drop(group);

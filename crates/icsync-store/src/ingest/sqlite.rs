@@ -22,6 +22,7 @@ pub(crate) async fn write(
         return Ok(0);
     }
     let table = rows.table;
+    let conflict = rows.conflict_clause();
     let width = table.columns.len();
     let per_statement = (MAX_BIND_PARAMETERS / (width + 1)).clamp(1, MAX_ROWS_PER_STATEMENT);
     let total = rows.len();
@@ -37,7 +38,7 @@ pub(crate) async fn write(
                 bind(&mut args, cell)?;
             }
         }
-        let sql = insert_sql(table, count);
+        let sql = insert_sql(table, count, &conflict);
         statements.tick()?;
         // The SQL is built from the static table descriptor and a row count only; every value
         // is a bind parameter.
@@ -50,7 +51,7 @@ pub(crate) async fn write(
     Ok(written)
 }
 
-fn insert_sql(table: &super::table::Table, rows: usize) -> String {
+fn insert_sql(table: &super::table::Table, rows: usize, conflict: &str) -> String {
     let columns = table
         .columns
         .iter()
@@ -70,7 +71,7 @@ fn insert_sql(table: &super::table::Table, rows: usize) -> String {
         }
         sql.push_str(&placeholders);
     }
-    sql.push_str(&table.conflict_clause());
+    sql.push_str(conflict);
     sql
 }
 

@@ -39,6 +39,21 @@ pub(crate) enum OnConflict {
     },
 }
 
+/// A condition an update must meet besides a changed content hash, in SQL over the stored row
+/// (`{t}`, replaced by the table name) and the incoming one (`excluded`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Guard {
+    None,
+    /// Every write meets it (a conversation never goes back to an older state).
+    Always(&'static str),
+    /// Only writes that ask for it ([`super::IngestBatch::newer_only`]: webhook notifications,
+    /// which arrive late, twice and out of order) meet it; they also leave `keep` alone.
+    NewerOnly {
+        condition: &'static str,
+        keep: &'static [&'static str],
+    },
+}
+
 /// A table as the bulk writer sees it. `workspace_id` is implicit: the first column of every
 /// row and of every unique key.
 #[derive(Debug)]
@@ -51,22 +66,40 @@ pub(crate) struct Table {
     /// Rows get a feed sequence number (`events.seq`): on PostgreSQL a workspace's inserts
     /// into this table are serialised so sequence order is commit order.
     pub sequenced: bool,
+    pub guard: Guard,
 }
 
 impl Table {
-    pub fn updated_columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+    pub fn updated_columns(&self, newer_only: bool) -> impl Iterator<Item = &'static str> + '_ {
         let keep: &[&str] = match self.on_conflict {
             OnConflict::Ignore => &[],
             OnConflict::UpdateIfDistinct { keep, .. } => keep,
         };
+        let also_keep: &[&str] = match self.guard {
+            Guard::NewerOnly { keep, .. } if newer_only => keep,
+            _ => &[],
+        };
         self.columns
             .iter()
             .map(|(name, _)| *name)
-            .filter(move |name| !self.key.contains(name) && !keep.contains(name))
+            .filter(move |name| {
+                !self.key.contains(name) && !keep.contains(name) && !also_keep.contains(name)
+            })
     }
 
-    /// `ON CONFLICT ...` for both backends (SQLite >= 3.39 and PostgreSQL share the syntax).
-    pub fn conflict_clause(&self) -> String {
+    fn guard_condition(&self, newer_only: bool) -> Option<String> {
+        let condition = match self.guard {
+            Guard::None => return None,
+            Guard::Always(condition) => condition,
+            Guard::NewerOnly { condition, .. } if newer_only => condition,
+            Guard::NewerOnly { .. } => return None,
+        };
+        Some(condition.replace("{t}", self.name))
+    }
+
+    /// `ON CONFLICT ...` for both backends (SQLite >= 3.39 and PostgreSQL share the syntax);
+    /// `newer_only` adds the table's newer-only guard.
+    pub fn conflict_clause(&self, newer_only: bool) -> String {
         let key = std::iter::once("workspace_id")
             .chain(self.key.iter().copied())
             .collect::<Vec<_>>();
@@ -75,7 +108,7 @@ impl Table {
             OnConflict::Ignore => format!(" ON CONFLICT ({target}) DO NOTHING"),
             OnConflict::UpdateIfDistinct { compare, .. } => {
                 let set = self
-                    .updated_columns()
+                    .updated_columns(newer_only)
                     .map(|c| format!("{c} = excluded.{c}"))
                     .collect::<Vec<_>>()
                     .join(", ");
@@ -84,7 +117,12 @@ impl Table {
                     .map(|c| format!("{t}.{c} IS DISTINCT FROM excluded.{c}", t = self.name))
                     .collect::<Vec<_>>()
                     .join(" OR ");
-                format!(" ON CONFLICT ({target}) DO UPDATE SET {set} WHERE {changed}")
+                match self.guard_condition(newer_only) {
+                    Some(guard) => format!(
+                        " ON CONFLICT ({target}) DO UPDATE SET {set} WHERE ({changed}) AND ({guard})"
+                    ),
+                    None => format!(" ON CONFLICT ({target}) DO UPDATE SET {set} WHERE {changed}"),
+                }
             }
         }
     }
@@ -95,6 +133,8 @@ impl Table {
 pub(crate) struct Rows {
     pub table: &'static Table,
     pub cells: Vec<Cell>,
+    /// Written with the table's newer-only guard.
+    pub newer_only: bool,
 }
 
 /// A digest of a row's cells: what icsync stores, so equal digests mean nothing to write.
@@ -132,7 +172,12 @@ impl Rows {
         Self {
             table,
             cells: Vec::with_capacity(capacity * table.columns.len()),
+            newer_only: false,
         }
+    }
+
+    pub fn conflict_clause(&self) -> String {
+        self.table.conflict_clause(self.newer_only)
     }
 
     pub fn len(&self) -> usize {
@@ -189,14 +234,27 @@ mod tests {
             keep: &["first"],
         },
         sequenced: false,
+        guard: Guard::NewerOnly {
+            condition: "excluded.v > {t}.v",
+            keep: &["h"],
+        },
     };
 
     #[test]
     fn an_upsert_updates_only_changed_rows_and_keeps_first_seen_columns() {
         assert_eq!(
-            T.conflict_clause(),
+            T.conflict_clause(false),
             " ON CONFLICT (workspace_id, intercom_id) DO UPDATE SET v = excluded.v, h = excluded.h \
              WHERE things.h IS DISTINCT FROM excluded.h"
+        );
+    }
+
+    #[test]
+    fn a_newer_only_upsert_adds_its_guard_and_keeps_its_columns() {
+        assert_eq!(
+            T.conflict_clause(true),
+            " ON CONFLICT (workspace_id, intercom_id) DO UPDATE SET v = excluded.v \
+             WHERE (things.h IS DISTINCT FROM excluded.h) AND (excluded.v > things.v)"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! The tables the bulk path writes, and how domain records become their rows.
 
-use super::table::{Cell, Kind, OnConflict, Rows, Table};
+use super::table::{Cell, Guard, Kind, OnConflict, Rows, Table};
 use chrono::{DateTime, Utc};
 use icsync_domain::{
     AttributeMap, Company, CompanyId, Contact, ContactId, Conversation, ConversationPart, Event,
@@ -46,7 +46,16 @@ pub(crate) static CONTACTS: Table = Table {
         keep: &["first_imported_at"],
     },
     sequenced: false,
+    // A notification changes a contact only to a strictly newer version, and never brings a
+    // deleted one back (only a read from Intercom, the truth, does).
+    guard: Guard::NewerOnly {
+        condition: NEWER_UPDATED_AT,
+        keep: &["deleted_at"],
+    },
 };
+
+/// The incoming row is strictly newer than the stored one, or the stored one has no time.
+const NEWER_UPDATED_AT: &str = "{t}.updated_at IS NULL OR excluded.updated_at > {t}.updated_at";
 
 pub(crate) static COMPANIES: Table = Table {
     name: "companies",
@@ -77,6 +86,10 @@ pub(crate) static COMPANIES: Table = Table {
         keep: &["first_imported_at"],
     },
     sequenced: false,
+    guard: Guard::NewerOnly {
+        condition: NEWER_UPDATED_AT,
+        keep: &[],
+    },
 };
 
 pub(crate) static CONTACT_COMPANIES: Table = Table {
@@ -89,6 +102,7 @@ pub(crate) static CONTACT_COMPANIES: Table = Table {
     key: &["contact_intercom_id", "company_intercom_id"],
     on_conflict: OnConflict::Ignore,
     sequenced: false,
+    guard: Guard::None,
 };
 
 pub(crate) static EVENTS: Table = Table {
@@ -104,6 +118,7 @@ pub(crate) static EVENTS: Table = Table {
     key: &["dedupe_key"],
     on_conflict: OnConflict::Ignore,
     sequenced: true,
+    guard: Guard::None,
 };
 
 pub(crate) static SEEN_SIGNALS: Table = Table {
@@ -112,6 +127,7 @@ pub(crate) static SEEN_SIGNALS: Table = Table {
     key: &["contact_intercom_id", "seen_at"],
     on_conflict: OnConflict::Ignore,
     sequenced: false,
+    guard: Guard::None,
 };
 
 /// Written only after the replaced sessions are deleted (see `ingest/sessions.rs`).
@@ -131,6 +147,7 @@ pub(crate) static SESSIONS: Table = Table {
         keep: &[],
     },
     sequenced: false,
+    guard: Guard::None,
 };
 
 pub(crate) static CONVERSATIONS: Table = Table {
@@ -155,9 +172,12 @@ pub(crate) static CONVERSATIONS: Table = Table {
         ("source_url", Text),
         ("tags", Json),
         ("parts_reported", Int),
+        ("contact_email", Text),
         ("content_hash", Text),
         ("first_imported_at", Ts),
         ("last_imported_at", Ts),
+        // Not content: a conversation read from Intercom exists, so an import clears a deletion.
+        ("deleted_at", Ts),
     ],
     key: &["intercom_id"],
     on_conflict: OnConflict::UpdateIfDistinct {
@@ -165,6 +185,13 @@ pub(crate) static CONVERSATIONS: Table = Table {
         keep: &["first_imported_at"],
     },
     sequenced: false,
+    // A conversation never goes back to an older state, whoever writes it (a poll's retrieve
+    // that finished after a notification, a late or replayed notification). Intercom's
+    // `updated_at` has whole seconds; within one second the state with more parts is newer.
+    guard: Guard::Always(
+        "excluded.updated_at > {t}.updated_at OR (excluded.updated_at = {t}.updated_at AND \
+         COALESCE(excluded.parts_reported, 0) >= COALESCE({t}.parts_reported, 0))",
+    ),
 };
 
 pub(crate) static CONVERSATION_CONTACTS: Table = Table {
@@ -180,6 +207,7 @@ pub(crate) static CONVERSATION_CONTACTS: Table = Table {
         keep: &[],
     },
     sequenced: false,
+    guard: Guard::None,
 };
 
 pub(crate) static CONVERSATION_PARTS: Table = Table {
@@ -204,6 +232,10 @@ pub(crate) static CONVERSATION_PARTS: Table = Table {
         keep: &["imported_at"],
     },
     sequenced: false,
+    // An older copy of a part (a late notification) never undoes an edit or a redaction.
+    guard: Guard::Always(
+        "{t}.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= {t}.updated_at",
+    ),
 };
 
 /// A text cell. PostgreSQL's `text` cannot hold U+0000, which Intercom's JSON may carry:
@@ -384,8 +416,9 @@ pub(crate) fn conversation_rows(
                 text(&c.source.url),
                 Cell::Json(tags.to_string()),
                 Cell::Int(c.parts_reported),
+                text(&c.contact_email),
             ],
-            [Cell::Ts(Some(now)), Cell::Ts(Some(now))],
+            [Cell::Ts(Some(now)), Cell::Ts(Some(now)), Cell::Ts(None)],
         );
         let mut seen = std::collections::HashSet::new();
         for (position, contact) in c.contact_ids.iter().enumerate() {

@@ -1,5 +1,6 @@
 //! The cases of the storage suite; each takes a fresh, migrated database.
 
+pub use crate::conversation_cases::*;
 use crate::fixtures::*;
 use crate::support::TestDb;
 use chrono::Utc;
@@ -99,6 +100,8 @@ impl World {
             events: &self.events,
             conversations: &self.conversations,
             parts: &self.parts,
+            deleted_conversations: &[],
+            newer_only: false,
             checkpoint,
         }
     }

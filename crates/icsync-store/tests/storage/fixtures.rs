@@ -112,6 +112,7 @@ pub fn conversation(n: usize, contacts: &[usize], parts_reported: i64) -> Conver
         waiting_since: None,
         snoozed_until: None,
         contact_ids: contacts.iter().map(|c| contact_id(*c)).collect(),
+        contact_email: Some(format!("user{}@example.com", contacts[0])),
         admin_assignee_id: Some("814860".into()),
         source: ConversationSource {
             kind: Some("conversation".into()),

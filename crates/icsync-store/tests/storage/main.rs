@@ -7,6 +7,7 @@
 
 mod api_cases;
 mod cases;
+mod conversation_cases;
 mod fixtures;
 mod support;
 mod writeback_cases;
@@ -62,6 +63,9 @@ storage_suite!(
     markers_say_which_contacts_need_companies_and_events,
     deleted_contacts_leave_the_feed_and_come_back_when_seen_again,
     huge_numbers_and_control_characters_are_kept,
+    newer_only_writes_never_take_a_record_back_in_time,
+    conversations_never_go_back_and_404s_are_marked_deleted,
+    host_contacts_find_their_conversations_by_email,
 );
 
 /// The cases of what the HTTP API reads and writes, on both backends.

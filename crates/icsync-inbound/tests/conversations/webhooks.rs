@@ -1,0 +1,350 @@
+//! The webhook receiver against the simulator's signed deliveries: applied before any poll,
+//! forgeries refused, replays and duplicates changing nothing, reordering never regressing.
+
+use crate::support::{Db, Env, SECRET};
+use icsync_domain::{ContactId, ConversationId, StreamName};
+use icsync_inbound::{WebhookState, webhook_router};
+use icsync_intercom_sim::{Forgery, SimConfig, WebhookConfig, WebhookFaults};
+use serde_json::json;
+use std::time::Duration;
+
+/// Serves the receiver on a free port; returns its base URL.
+async fn serve(env: &Env) -> (String, WebhookState) {
+    let state = WebhookState::new(env.store.clone(), &env.config);
+    // Where the API mounts it.
+    let app = axum::Router::new().nest("/v1/webhooks", webhook_router(state.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), state)
+}
+
+fn hooks(url: &str, faults: WebhookFaults) -> WebhookConfig {
+    WebhookConfig {
+        url: Some(format!("{url}/v1/webhooks/intercom")),
+        client_secret: SECRET.to_owned(),
+        retry_delay: Duration::from_millis(50),
+        timeout: Duration::from_secs(30),
+        faults,
+    }
+}
+
+fn a_user(env: &Env, skip: usize) -> String {
+    env.sim
+        .contacts_created_since(0)
+        .into_iter()
+        .filter(|c| c.role == "user")
+        .nth(skip)
+        .unwrap()
+        .id
+}
+
+async fn stored_name(env: &Env, id: &str) -> Option<String> {
+    env.store
+        .contact_profile(env.workspace.id, &ContactId::new(id))
+        .await
+        .unwrap()
+        .and_then(|p| p.contact.contact.name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_webhooks_a_conversation_appears_before_any_poll_and_contacts_follow() {
+    let env = Env::start(
+        SimConfig {
+            contacts: 80,
+            conversations: 10,
+            max_conversation_parts: 20,
+            ..SimConfig::default()
+        },
+        |_| {},
+    )
+    .await;
+    let (url, state) = serve(&env).await;
+    env.sim
+        .set_webhooks(hooks(&url, WebhookFaults::default()))
+        .unwrap();
+    assert!(env.sim.send_ping().is_some());
+    let mark = env.mark();
+    let user = a_user(&env, 0);
+    let id = env
+        .sim
+        .start_conversation(&user, "Login", "<p>I cannot log in</p>")
+        .unwrap();
+    env.sim
+        .reply(&id, "Try resetting your password", Some(991_267_390))
+        .unwrap();
+    env.sim.reply(&id, "That worked", None).unwrap();
+    env.sim.close_conversation(&id, None).unwrap();
+    env.sim
+        .update_contact(&user, json!({"name": "Webhook Name"}))
+        .unwrap();
+    env.sim.webhooks_idle().await;
+    let ws = env.workspace.id;
+    let stored = env
+        .store
+        .conversation(ws, &ConversationId::new(id.clone()))
+        .await
+        .unwrap()
+        .expect("stored from the notifications alone");
+    assert_eq!(stored.conversation.state, "closed");
+    assert_eq!(stored.parts_summary(), "3");
+    assert_eq!(
+        stored.conversation.source.body.as_deref(),
+        Some("<p>I cannot log in</p>")
+    );
+    assert_eq!(
+        stored_name(&env, &user).await.as_deref(),
+        Some("Webhook Name")
+    );
+    assert!(env.requests_since(mark).is_empty(), "no poll, no request");
+    let counts = state.counts();
+    assert_eq!(
+        counts.unauthorized + counts.malformed + counts.failed,
+        0,
+        "{counts:?}"
+    );
+    assert!(counts.applied >= 5, "{counts:?}");
+    for delivery in env.sim.webhook_journal(0) {
+        assert_eq!(delivery.status, Some(200), "{delivery:?}");
+    }
+    // A deleted contact is marked deleted; a stale update of it does not bring it back.
+    let update = env
+        .sim
+        .webhook_journal(0)
+        .into_iter()
+        .rfind(|d| d.topic == "contact.user.updated")
+        .unwrap();
+    env.sim.delete_contact(&user).unwrap();
+    env.sim.webhooks_idle().await;
+    let replay = env.sim.replay_webhook(update.seq).await.unwrap();
+    assert_eq!(replay.status, Some(200));
+    let profile = env
+        .store
+        .contact_profile(ws, &ContactId::new(user.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(profile.contact.deleted_at.is_some());
+    // The poll still runs and agrees.
+    let report = env.pass(&[StreamName::CONVERSATIONS]).await;
+    assert!(report.all_finished(), "{report:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_replayed_reordered_and_oversized_notifications_change_nothing_they_should_not() {
+    hostile_deliveries(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_deliveries_on_postgres() {
+    hostile_deliveries(Db::Postgres).await;
+}
+
+async fn hostile_deliveries(db: Db) {
+    let mut env = Env::start_on(
+        db,
+        SimConfig {
+            contacts: 60,
+            conversations: 4,
+            max_conversation_parts: 5,
+            ..SimConfig::default()
+        },
+        |_| {},
+    )
+    .await;
+    env.config.webhook_max_body_bytes = 64 * 1024;
+    let (url, state) = serve(&env).await;
+    let ws = env.workspace.id;
+    let user = a_user(&env, 1);
+    let base = env.sim.contact_json(&user).unwrap()["updated_at"]
+        .as_i64()
+        .unwrap();
+
+    // Reordered: every notification swapped with the next, and each delivered twice.
+    env.sim
+        .set_webhooks(hooks(
+            &url,
+            WebhookFaults {
+                reorder_rate: 1.0,
+                duplicate_rate: 1.0,
+                ..WebhookFaults::default()
+            },
+        ))
+        .unwrap();
+    env.sim
+        .update_contact(&user, json!({"name": "First", "updated_at": base + 10}))
+        .unwrap();
+    env.sim
+        .update_contact(&user, json!({"name": "Second", "updated_at": base + 20}))
+        .unwrap();
+    let id = env
+        .sim
+        .start_conversation(&user, "Order", "<p>Where is my order?</p>")
+        .unwrap();
+    env.sim.reply(&id, "On its way", Some(991_267_390)).unwrap();
+    env.sim.close_conversation(&id, None).unwrap();
+    env.sim.reply(&id, "Thanks", None).unwrap();
+    env.sim.webhooks_idle().await;
+    let journal = env.sim.webhook_journal(0);
+    assert!(
+        journal
+            .iter()
+            .any(|d| d.fault.as_deref() == Some("reordered")),
+        "{journal:#?}"
+    );
+    assert!(
+        journal
+            .iter()
+            .any(|d| d.fault.as_deref() == Some("duplicate"))
+    );
+    assert!(
+        journal.iter().all(|d| d.status == Some(200)),
+        "{journal:#?}"
+    );
+    assert_eq!(
+        stored_name(&env, &user).await.as_deref(),
+        Some("Second"),
+        "the newest state wins"
+    );
+    let conversation = env
+        .store
+        .conversation(ws, &ConversationId::new(id.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        conversation.conversation.state, "open",
+        "reopened by the last reply"
+    );
+    assert_eq!(conversation.parts_summary(), "3");
+    let counts = state.counts();
+    assert!(counts.duplicates + counts.unchanged >= 6, "{counts:?}");
+
+    // Replayed byte for byte: accepted, nothing changes.
+    let parts_before = env
+        .store
+        .conversation_parts(ws, &conversation.conversation.id)
+        .await
+        .unwrap();
+    let first = journal
+        .iter()
+        .find(|d| d.topic.starts_with("contact.") && d.body.contains("\"First\""))
+        .unwrap();
+    let earliest = journal
+        .iter()
+        .find(|d| d.topic == "conversation.user.created")
+        .unwrap();
+    for seq in [first.seq, earliest.seq] {
+        let replay = env.sim.replay_webhook(seq).await.unwrap();
+        assert_eq!(replay.status, Some(200), "{replay:?}");
+    }
+    assert_eq!(stored_name(&env, &user).await.as_deref(), Some("Second"));
+    let after = env
+        .store
+        .conversation(ws, &conversation.conversation.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, conversation);
+    assert_eq!(
+        env.store
+            .conversation_parts(ws, &after.conversation.id)
+            .await
+            .unwrap(),
+        parts_before
+    );
+
+    // Forged (wrong key) and unsigned: refused, nothing stored, however new they claim to be.
+    env.sim
+        .set_webhooks(hooks(&url, WebhookFaults::default()))
+        .unwrap();
+    let mut item = env.sim.contact_json(&user).unwrap();
+    item["name"] = json!("Forged");
+    item["updated_at"] = json!(base + 1_000_000);
+    for kind in [Forgery::BadSignature, Forgery::MissingSignature] {
+        let forged = env
+            .sim
+            .forge_webhook(kind, Some("contact.user.updated"), Some(item.clone()))
+            .await
+            .unwrap();
+        assert_eq!(forged.status, Some(401), "{forged:?}");
+    }
+    assert_eq!(stored_name(&env, &user).await.as_deref(), Some("Second"));
+    assert_eq!(state.counts().unauthorized, 2);
+
+    // Straight at the receiver: oversized, malformed, a wrong workspace, HEAD.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Vec<u8>, signed: bool| {
+        let mut request = http
+            .post(format!("{url}{path}"))
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if signed {
+            request = request.header(
+                "X-Hub-Signature",
+                icsync_intercom::webhook::sign(SECRET.as_bytes(), &body),
+            );
+        }
+        request.send()
+    };
+    let mut big = json!({"type": "notification_event", "app_id": "ecahpwf5", "id": "notif_big",
+        "topic": "contact.user.updated", "created_at": base, "data": {"item": item}});
+    big["padding"] = json!("x".repeat(70 * 1024));
+    let big = big.to_string().into_bytes();
+    assert_eq!(
+        post("/v1/webhooks/intercom", big, true)
+            .await
+            .unwrap()
+            .status(),
+        413
+    );
+    let malformed = post(
+        "/v1/webhooks/intercom",
+        b"{\"type\": \"notification_event\"".to_vec(),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let body = json!({"type": "notification_event", "app_id": "ecahpwf5", "id": "notif_x",
+        "topic": "contact.user.updated", "created_at": base,
+        "data": {"item": {"type": "contact", "id": user, "role": "user", "name": "Wrong place",
+            "updated_at": base + 2_000_000}}})
+    .to_string()
+    .into_bytes();
+    assert_eq!(
+        post("/v1/webhooks/intercom/nobody", body.clone(), true)
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        post("/v1/webhooks/intercom", body.clone(), false)
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let head = http
+        .head(format!("{url}/v1/webhooks/intercom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        stored_name(&env, &user).await.as_deref(),
+        Some("Second"),
+        "nothing stored"
+    );
+    // The same body, signed and addressed to the workspace by name, applies.
+    let ok = post("/v1/webhooks/intercom/acme", body, true)
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        stored_name(&env, &user).await.as_deref(),
+        Some("Wrong place")
+    );
+}
