@@ -99,4 +99,5 @@ api_suite!(
     activity_windows_hold_what_touches_them,
     run_progress_latest_runs_and_totals,
     deleting_a_workspace_removes_its_rows_in_every_table_and_nothing_else,
+    leases_go_to_one_instance_at_a_time_and_move_when_they_expire,
 );
