@@ -46,6 +46,6 @@ async fn readyz_reports_an_unavailable_database() {
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "database_unavailable");
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
     app.stop().await.unwrap();
 }
