@@ -29,8 +29,12 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
-    /// Run the daemon: HTTP API (/healthz, /readyz) until SIGTERM or Ctrl-C.
+    /// Run the daemon until SIGTERM or Ctrl-C: the HTTP API, each connected workspace's sync
+    /// every poll interval, and the writeback loop. Several may share one PostgreSQL database.
     Serve,
+    /// Create, list and revoke the HTTP API's keys.
+    #[command(subcommand)]
+    Apikey(crate::commands::apikey::ApiKeyCommand),
     /// Connect, list, show, change and disconnect Intercom workspaces.
     #[command(subcommand)]
     Workspace(crate::commands::workspace::WorkspaceCommand),
@@ -86,6 +90,7 @@ pub async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()>
                 anyhow::bail!("the sync did not finish (see above for what failed and what to do)")
             }
         }
+        Command::Apikey(command) => crate::commands::apikey::run(command, &settings).await,
         Command::Cs(args) => crate::commands::cs::run_cs(args, &settings).await,
         Command::Push(args) => crate::commands::cs::run_push(args, &settings).await,
         Command::Serve => {

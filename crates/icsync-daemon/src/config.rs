@@ -45,6 +45,56 @@ pub struct Settings {
     pub inbound: icsync_inbound::InboundConfig,
     pub writeback: icsync_writeback::WritebackConfig,
     pub sessions: SessionSettings,
+    pub api: ApiConfig,
+    pub jobs: JobSettings,
+}
+
+/// `[api]`: keys from configuration (their secrets from the environment), the OAuth app.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// `[[api.keys]]`: `name`, `scope` (`admin` or `host`) and `key_env`, the environment
+    /// variable holding the key (at least 32 characters).
+    #[serde(default)]
+    pub keys: Vec<ConfiguredKeyToml>,
+    /// An Intercom OAuth app's client id; with `oauth_client_secret_env` it enables
+    /// `POST /v1/workspaces/oauth`.
+    #[serde(default)]
+    pub oauth_client_id: String,
+    /// The environment variable holding the OAuth app's client secret.
+    #[serde(default)]
+    pub oauth_client_secret_env: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfiguredKeyToml {
+    pub name: String,
+    pub scope: String,
+    pub key_env: String,
+}
+
+/// `[jobs]`: how `icsync serve` runs each workspace's sync passes and shares workspaces with
+/// other instances on the same PostgreSQL database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// Seconds between two looks at the workspaces (new ones start, disconnected ones stop,
+    /// leases are renewed and taken).
+    pub supervise_secs: u64,
+    /// Seconds a workspace's lease lasts without renewal; another instance takes a dead
+    /// instance's workspaces after this.
+    pub lease_secs: u64,
+}
+
+impl JobSettings {
+    pub fn supervise_interval(&self) -> Duration {
+        Duration::from_secs(self.supervise_secs)
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
 }
 
 /// `[sessions]`: how sessions are rebuilt from events (docs/SESSIONS.md).
@@ -195,6 +245,25 @@ impl Settings {
         self.writeback
             .validate()
             .map_err(|problem| ConfigError::Invalid(problem.to_string()))?;
+        if self.jobs.supervise_secs == 0 {
+            return Err(ConfigError::BadValue {
+                key: "jobs.supervise_secs",
+                value: "0".into(),
+                problem: "must be at least 1".into(),
+            });
+        }
+        if self.jobs.lease_secs < 3 * self.jobs.supervise_secs {
+            return Err(ConfigError::BadValue {
+                key: "jobs.lease_secs",
+                value: self.jobs.lease_secs.to_string(),
+                problem: format!(
+                    "must be at least 3 times jobs.supervise_secs ({}) so a live instance renews its leases in time",
+                    self.jobs.supervise_secs
+                ),
+            });
+        }
+        self.api_keys()?;
+        self.oauth_client()?;
         if self.database.max_connections == 0 {
             return Err(ConfigError::BadValue {
                 key: "database.max_connections",
@@ -203,6 +272,53 @@ impl Settings {
             });
         }
         Ok(())
+    }
+
+    /// The API keys configured in `[[api.keys]]`, their secrets read from the environment.
+    pub fn api_keys(&self) -> Result<Vec<icsync_api::ConfiguredKey>, ConfigError> {
+        let mut keys = Vec::new();
+        for (n, key) in self.api.keys.iter().enumerate() {
+            let scope = icsync_api::Scope::parse(&key.scope).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "api.keys[{n}] ({:?}): scope {:?} is neither admin nor host",
+                    key.name, key.scope
+                ))
+            })?;
+            let secret = std::env::var(key.key_env.trim()).map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "api.keys[{n}] ({:?}): the environment variable {:?} (key_env) is not set",
+                    key.name, key.key_env
+                ))
+            })?;
+            let configured = icsync_api::ConfiguredKey {
+                name: key.name.clone(),
+                scope,
+                key: SecretString::from(secret.trim().to_owned()),
+            };
+            configured
+                .validate()
+                .map_err(|problem| ConfigError::Invalid(format!("api.keys[{n}]: {problem}")))?;
+            keys.push(configured);
+        }
+        Ok(keys)
+    }
+
+    /// The OAuth app, when `api.oauth_client_id` is set.
+    pub fn oauth_client(&self) -> Result<Option<icsync_api::OAuthClient>, ConfigError> {
+        let id = self.api.oauth_client_id.trim();
+        if id.is_empty() {
+            return Ok(None);
+        }
+        let var = self.api.oauth_client_secret_env.trim();
+        let secret = std::env::var(var).map_err(|_| ConfigError::BadValue {
+            key: "api.oauth_client_secret_env",
+            value: var.to_owned(),
+            problem: "api.oauth_client_id is set, so this must name a set environment variable holding the client secret".into(),
+        })?;
+        Ok(Some(icsync_api::OAuthClient {
+            client_id: id.to_owned(),
+            client_secret: SecretString::from(secret.trim().to_owned()),
+        }))
     }
 
     pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {

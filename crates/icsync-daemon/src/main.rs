@@ -15,7 +15,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&settings.log);
+    let mut log = settings.log.clone();
+    if matches!(args.command, cli::Command::Demo(_))
+        && args.config.is_none()
+        && std::env::var_os("ICSYNC_LOG__LEVEL").is_none()
+    {
+        // The demo prints what to look at; the daemon's info lines would bury it.
+        log.level = "warn".to_owned();
+    }
+    telemetry::init(&log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,29 +1,73 @@
-//! Building and running the daemon: the store, the HTTP server, graceful shutdown.
+//! Building and running the daemon: the store, the HTTP API (with Intercom's webhook
+//! receiver), the scheduled sync jobs, the writeback loop, graceful shutdown.
 
 use crate::config::Settings;
-use crate::http;
+use crate::jobs::Jobs;
 use anyhow::Context as _;
+use icsync_api::{ApiSettings, ApiState};
+use icsync_domain::Workspace;
 use icsync_store::{KeySource, SecretKey, Store};
+use icsync_writeback::{IntercomWriter, Writeback, WriterSource};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// A built daemon, listening but not yet serving.
-#[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
     port: u16,
     store: Store,
     shutdown_grace: Duration,
+    jobs: Jobs,
+    writeback: Writeback,
+    router: axum::Router,
+    settings: Settings,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .field("jobs", &self.jobs)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Application {
-    /// Opens (and by default migrates) the store, loads the secret key and binds the listener.
+    /// Opens (and by default migrates) the store, loads the secret key, registers this
+    /// instance, builds the API and binds the listener.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let store = open_store(settings, settings.database.migrate_on_start).await?;
         let key = load_secret_key(settings)?;
         let store = store.with_secret_key(&key);
+        let pacers = icsync_intercom::PacerRegistry::new(Default::default());
+        let jobs = Jobs::new(store.clone(), settings.clone(), pacers.clone()).await?;
+        let writeback = Writeback::new(store.clone(), settings.writeback.clone())
+            .context("invalid [writeback] configuration")?;
+        let client_settings = crate::jobs::client_settings(settings, jobs.instance());
+        let on_view = icsync_inbound::OnViewFetcher::new(
+            store.clone(),
+            pacers,
+            client_settings.clone(),
+            settings.inbound.clone(),
+        );
+        let services = crate::services::api_services(&store, on_view, writeback.clone());
+        let api_settings = ApiSettings {
+            poll_interval: Duration::from_secs(settings.inbound.poll_interval_secs),
+            oauth: settings.oauth_client()?,
+            intercom: client_settings,
+            api_keys: settings.api_keys()?,
+            on_view_timeout: settings.inbound.on_view_timeout(),
+        };
+        let state = ApiState::new(store.clone(), api_settings, services)
+            .map_err(|problem| anyhow::anyhow!("invalid [api] configuration: {problem}"))?;
+        let webhooks = icsync_inbound::webhook_router(icsync_inbound::WebhookState::new(
+            store.clone(),
+            &settings.inbound,
+        ));
+        let router = icsync_api::router(state.with_webhooks(webhooks));
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr).await.with_context(|| {
             format!("failed to listen on {addr} (server.bind); is another process using it?")
@@ -34,6 +78,10 @@ impl Application {
             port,
             store,
             shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
+            jobs,
+            writeback,
+            router,
+            settings: settings.clone(),
         })
     }
 
@@ -50,37 +98,102 @@ impl Application {
         &self.store
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish (bounded by
-    /// `server.shutdown_grace_secs`).
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
+    }
+
+    pub fn writeback(&self) -> &Writeback {
+        &self.writeback
+    }
+
+    /// Serves the API and runs the jobs and the writeback loop until `shutdown` completes;
+    /// then stops taking requests and passes, lets the passes finish their page in flight and
+    /// the pushes their batch (bounded by `server.shutdown_grace_secs`), and gives the
+    /// workspaces' leases back.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let store = self.store.clone();
-        let app = http::router(store);
-        tracing::info!(addr = %self.listener.local_addr()?, backend = self.store.backend().as_str(), "icsync is serving");
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutdown requested; finishing in-flight work");
-            let _ = stopping_tx.send(());
-        });
-        let grace = self.shutdown_grace;
+        let Application {
+            listener,
+            store,
+            shutdown_grace: grace,
+            jobs,
+            writeback,
+            router,
+            settings,
+            ..
+        } = self;
+        tracing::info!(addr = %listener.local_addr()?, backend = store.backend().as_str(), instance = jobs.instance(), "icsync is serving");
+        let stopping = tokio_util::sync::CancellationToken::new();
+        let signal = {
+            let stopping = stopping.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                tracing::info!("shutdown requested; finishing in-flight work");
+                stopping.cancel();
+            })
+        };
+        jobs.start().await?;
+        let writers = Writers {
+            jobs: jobs.clone(),
+            settings: crate::jobs::client_settings(&settings, jobs.instance()),
+        };
+        let pusher = {
+            let stopping = stopping.clone();
+            let writeback = writeback.clone();
+            tokio::spawn(async move {
+                writeback
+                    .run(&writers, async move { stopping.cancelled().await })
+                    .await;
+            })
+        };
+        let server = {
+            let stopping = stopping.clone();
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stopping.cancelled().await })
+        };
         let server = tokio::spawn(async move { server.await });
-        let deadline = async move {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(grace).await;
-            } else {
-                std::future::pending::<()>().await;
+        stopping.cancelled().await;
+        let finish = async {
+            jobs.shutdown().await;
+            if let Err(error) = pusher.await {
+                tracing::warn!(error = %error, "the writeback loop ended abnormally");
+            }
+            match server.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(error = %error, "the HTTP server failed"),
+                Err(error) => tracing::warn!(error = %error, "the HTTP server task failed"),
             }
         };
-        tokio::select! {
-            result = server => result.context("the HTTP server task failed")?.context("the HTTP server failed")?,
-            () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "in-flight work did not finish in time; stopping anyway"),
+        if tokio::time::timeout(grace, finish).await.is_err() {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "in-flight work did not finish in time; stopping anyway (the next start resumes from the last committed page)"
+            );
         }
-        self.store.close().await;
+        signal.abort();
+        store.close().await;
         tracing::info!("icsync stopped");
         Ok(())
+    }
+}
+
+/// Writeback's Intercom clients: the daemon's pacers, for the workspaces this instance holds.
+struct Writers {
+    jobs: Jobs,
+    settings: icsync_inbound::ClientSettings,
+}
+
+impl WriterSource for Writers {
+    fn writer(&self, workspace: &Workspace) -> Result<Arc<dyn IntercomWriter>, String> {
+        let client = icsync_inbound::client_for(workspace, self.jobs.pacers(), &self.settings)
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(client))
+    }
+
+    fn owns(&self, workspace: &Workspace) -> bool {
+        self.jobs.owns(workspace.id)
     }
 }
 

@@ -13,6 +13,8 @@ pub struct ClientSettings {
     pub intercom_version: String,
     pub timeouts: Timeouts,
     pub retry: icsync_intercom::RetryPolicy,
+    /// Sent as `User-Agent` instead of the client's default (the daemon adds its instance).
+    pub user_agent: Option<String>,
 }
 
 impl Default for ClientSettings {
@@ -21,6 +23,7 @@ impl Default for ClientSettings {
             intercom_version: icsync_intercom::DEFAULT_INTERCOM_VERSION.to_owned(),
             timeouts: Timeouts::default(),
             retry: icsync_intercom::RetryPolicy::default(),
+            user_agent: None,
         }
     }
 }
@@ -52,6 +55,9 @@ pub fn client_config(
     config.timeouts = settings.timeouts;
     config.retry = settings.retry.clone();
     config.workspace_label = label.to_owned();
+    if let Some(agent) = &settings.user_agent {
+        config.user_agent = agent.clone();
+    }
     Ok(config)
 }
 

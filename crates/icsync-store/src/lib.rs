@@ -20,6 +20,7 @@ pub mod entities;
 mod error;
 mod fingerprint;
 mod ingest;
+mod leases;
 mod lookups;
 mod reads;
 mod run_status;
@@ -47,6 +48,7 @@ pub use ingest::{
     CheckpointUpdate, ContactMark, IngestBatch, IngestPage, IngestQueue, IngestReport, QueueTotals,
     SessionRebuild,
 };
+pub use leases::{Instance, Lease, NewInstance};
 pub use lookups::{CompanyLookup, ContactLookup, LocatedCompany, LocatedContact};
 pub use reads::{ContactProfile, FeedEvent, FeedPage, RecordCounts, StoredCompany, StoredContact};
 pub use run_status::{RunProgress, RunTotals};

@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use std::collections::BTreeMap;
 
 /// Tables whose rows belong to no workspace (everything else has a `workspace_id`).
-pub const INSTALLATION_TABLES: &[&str] = &["workspaces", "api_keys"];
+pub const INSTALLATION_TABLES: &[&str] = &["workspaces", "api_keys", "instances"];
 
 impl Store {
     /// Deletes the workspace and everything stored for it, all or nothing. Returns the rows

@@ -51,7 +51,10 @@ impl Writeback {
                 return;
             }
         };
-        for workspace in workspaces.iter().filter(|w| blocked(w).is_none()) {
+        for workspace in workspaces
+            .iter()
+            .filter(|w| blocked(w).is_none() && writers.owns(w))
+        {
             let writer = match writers.writer(workspace) {
                 Ok(writer) => writer,
                 Err(error) => {

@@ -84,6 +84,13 @@ impl IntercomWriter for IntercomClient {
 /// pacer). An error says why the workspace cannot be reached; its rows wait.
 pub trait WriterSource: Send + Sync {
     fn writer(&self, workspace: &Workspace) -> Result<Arc<dyn IntercomWriter>, String>;
+
+    /// Whether this process pushes the workspace's rows: several `icsync serve` on one
+    /// database each push only the workspaces whose lease they hold (so a workspace's pacer,
+    /// and its request rate, is never doubled). Every workspace by default.
+    fn owns(&self, _workspace: &Workspace) -> bool {
+        true
+    }
 }
 
 impl<F> WriterSource for F

@@ -2,6 +2,7 @@
 //! read from a file or an environment variable (never from the command line, where `ps` shows
 //! them).
 
+pub mod apikey;
 pub mod cs;
 pub mod demo;
 pub mod sync;

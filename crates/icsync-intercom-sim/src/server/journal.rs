@@ -21,6 +21,9 @@ pub struct JournalEntry {
     pub fault: Option<String>,
     /// The `Intercom-Version` header the client sent, if any.
     pub intercom_version: Option<String>,
+    /// The `User-Agent` the client sent, if any (tells several clients apart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
 }
 
 #[derive(Debug)]
@@ -82,6 +85,7 @@ mod tests {
             duration_ms: 0.1,
             fault: None,
             intercom_version: None,
+            user_agent: None,
         }
     }
 

@@ -71,6 +71,10 @@ pub(crate) async fn intercom_layer(
         .headers()
         .get("intercom-version")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let user_agent = req
+        .headers()
+        .get(axum::http::header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let (mut response, fault) = handle(&state, req, next).await;
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -85,6 +89,7 @@ pub(crate) async fn intercom_layer(
         duration_ms,
         fault: fault.map(Fault::name),
         intercom_version,
+        user_agent,
     });
     if let Some(f) = fault {
         response = apply_body_fault(response, f).await;

@@ -30,6 +30,9 @@ async fn populate(db: &TestDb, ws: WorkspaceId) {
         .collect();
     let conversations = vec![conversation(1, &[1, 2], 2)];
     let parts = vec![part(&conversations[0], 0)];
+    let seen: Vec<(ContactId, chrono::DateTime<chrono::Utc>)> = (0..6)
+        .map(|n| (contact_id(n), t(20_000 + n as i64)))
+        .collect();
     db.store
         .write_batch(
             ws,
@@ -40,6 +43,7 @@ async fn populate(db: &TestDb, ws: WorkspaceId) {
                 events: &events,
                 conversations: &conversations,
                 parts: &parts,
+                seen: &seen,
                 ..Default::default()
             },
         )
@@ -74,6 +78,13 @@ async fn populate(db: &TestDb, ws: WorkspaceId) {
         .save_writeback_state(ws, &icsync_store::WritebackState::default())
         .await
         .unwrap();
+    let now = chrono::Utc::now();
+    assert!(
+        db.store
+            .acquire_lease(ws, "instance-a", now, now + chrono::Duration::seconds(30))
+            .await
+            .unwrap()
+    );
     let run = db
         .store
         .start_run(ws, &StreamName::new("users"))
@@ -513,6 +524,7 @@ async fn counts(db: &TestDb, ws: WorkspaceId) -> std::collections::BTreeMap<Stri
     counts
 }
 
+<<<<<<< HEAD
 /// The console's search box: part of an email or a name, any case, wildcards typed literally,
 /// one workspace only.
 pub async fn search_matches_part_of_an_email_or_name_case_insensitively(db: &TestDb) {
@@ -591,5 +603,131 @@ pub async fn search_matches_part_of_an_email_or_name_case_insensitively(db: &Tes
             .await
             .unwrap()
             .is_empty()
+=======
+pub async fn leases_go_to_one_instance_at_a_time_and_move_when_they_expire(db: &TestDb) {
+    let ws = workspace(db, "acme").await;
+    let other = workspace(db, "other").await;
+    let t0 = chrono::Utc::now();
+    let secs = chrono::Duration::seconds;
+    for (id, pid) in [("a", 1), ("b", 2)] {
+        db.store
+            .register_instance(
+                &icsync_store::NewInstance {
+                    instance_id: id.into(),
+                    hostname: "host".into(),
+                    pid,
+                    backend: "test".into(),
+                },
+                t0,
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(db.store.live_instances(t0).await.unwrap().len(), 2);
+
+    // A free lease goes to the first to ask; the other cannot take it while it lives.
+    assert!(
+        db.store
+            .acquire_lease(ws, "a", t0, t0 + secs(30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .acquire_lease(ws, "b", t0 + secs(1), t0 + secs(31))
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .acquire_lease(other, "b", t0, t0 + secs(30))
+            .await
+            .unwrap()
+    );
+    // The holder renews it (acquired_at stays); the other still cannot take it.
+    assert!(
+        db.store
+            .acquire_lease(ws, "a", t0 + secs(10), t0 + secs(40))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .acquire_lease(ws, "b", t0 + secs(35), t0 + secs(65))
+            .await
+            .unwrap()
+    );
+    let leases = db.store.leases(None).await.unwrap();
+    let lease = leases.iter().find(|l| l.workspace == ws).unwrap();
+    assert_eq!(lease.owner, "a");
+    assert!((lease.acquired_at - t0).num_milliseconds().abs() < 5);
+
+    // Once it has expired, the other takes it, and the old holder can no longer renew it.
+    assert!(
+        db.store
+            .acquire_lease(ws, "b", t0 + secs(41), t0 + secs(71))
+            .await
+            .unwrap()
+    );
+    assert!(!db.store.renew_lease(ws, "a", t0 + secs(72)).await.unwrap());
+    assert!(
+        !db.store.release_lease(ws, "a").await.unwrap(),
+        "only the holder releases"
+    );
+    assert_eq!(
+        db.store.leases(Some(t0 + secs(50))).await.unwrap().len(),
+        2,
+        "both leases are b's and live"
+    );
+
+    // Racing instances: exactly one wins a free lease.
+    db.store.release_lease(ws, "b").await.unwrap();
+    let mut racers = Vec::new();
+    for n in 0..8 {
+        let store = db.store.clone();
+        racers.push(tokio::spawn(async move {
+            let at = t0 + secs(100);
+            store
+                .acquire_lease(ws, &format!("r{n}"), at, at + secs(30))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for racer in racers {
+        winners += usize::from(racer.await.unwrap());
+    }
+    assert_eq!(winners, 1, "one racer holds the lease");
+
+    // Stopping an instance gives its leases back at once and takes it out of the live list.
+    assert_eq!(
+        db.store.stop_instance("b", t0 + secs(101)).await.unwrap(),
+        1
+    );
+    assert!(
+        !db.store
+            .heartbeat_instance("b", t0 + secs(102))
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .heartbeat_instance("a", t0 + secs(102))
+            .await
+            .unwrap()
+    );
+    let live = db.store.live_instances(t0 + secs(102)).await.unwrap();
+    assert_eq!(
+        live.iter()
+            .map(|i| i.instance_id.as_str())
+            .collect::<Vec<_>>(),
+        ["a"]
+    );
+    assert!(
+        db.store
+            .acquire_lease(other, "a", t0 + secs(103), t0 + secs(133))
+            .await
+            .unwrap()
+>>>>>>> main
     );
 }
