@@ -39,7 +39,8 @@
       var out = document.getElementById('test-result');
       out.textContent = 'Testing the connection…';
       var body = new URLSearchParams(new FormData(form, button));
-      fetch(form.action, {
+      // getAttribute: the form's buttons are named "action", which hides form.action.
+      fetch(form.getAttribute('action'), {
         method: 'POST',
         credentials: 'same-origin',
         headers: { 'X-Console-Fragment': '1' },

@@ -12,7 +12,7 @@ use crate::layout::{self, Section};
 use crate::pages::{FormData, status_url};
 use crate::session::{Admin, FRAGMENT_HEADER, Session};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use icsync_api::model::{ApiRegion, ConnectBody, IdentityView, SettingsBody, TestConnectionBody};
 use icsync_api::{ApiError, ops};
@@ -129,30 +129,19 @@ pub(crate) async fn submit(
             if fragment {
                 return Ok(test_result(&outcome).into_response());
             }
-            let status = if outcome.is_ok() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
             let (identity, error) = match outcome {
                 Ok(identity) => (Some(identity), None),
                 Err(error) => (None, Some(error)),
             };
-            Ok((
-                status,
-                page(&session, &form, identity.as_ref(), error.as_ref()),
-            )
-                .into_response())
+            Ok(page(&session, &form, identity.as_ref(), error.as_ref()).into_response())
         }
         Some("connect") => match connect(&state, &form).await {
             Ok(name) => Ok(
                 Redirect::to(&format!("{}?notice=connected", status_url(&name))).into_response(),
             ),
-            Err(error) => Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page(&session, &form, None, Some(&error)),
-            )
-                .into_response()),
+            // The form again with what to fix is a page like any other: 200 (browsers log
+            // every 4xx page as an error, and nothing failed on icsync's side).
+            Err(error) => Ok(page(&session, &form, None, Some(&error)).into_response()),
         },
         _ => Err(ConsoleError::Api(ApiError::validation(
             "action",

@@ -524,7 +524,6 @@ async fn counts(db: &TestDb, ws: WorkspaceId) -> std::collections::BTreeMap<Stri
     counts
 }
 
-<<<<<<< HEAD
 /// The console's search box: part of an email or a name, any case, wildcards typed literally,
 /// one workspace only.
 pub async fn search_matches_part_of_an_email_or_name_case_insensitively(db: &TestDb) {
@@ -603,7 +602,9 @@ pub async fn search_matches_part_of_an_email_or_name_case_insensitively(db: &Tes
             .await
             .unwrap()
             .is_empty()
-=======
+    );
+}
+
 pub async fn leases_go_to_one_instance_at_a_time_and_move_when_they_expire(db: &TestDb) {
     let ws = workspace(db, "acme").await;
     let other = workspace(db, "other").await;
@@ -728,6 +729,5 @@ pub async fn leases_go_to_one_instance_at_a_time_and_move_when_they_expire(db: &
             .acquire_lease(other, "a", t0 + secs(103), t0 + secs(133))
             .await
             .unwrap()
->>>>>>> main
     );
 }
