@@ -1,99 +1,16 @@
-//! Serves the API on a throwaway SQLite database with a known admin key and a seeded
-//! workspace, for `fuzz/run.sh` (schemathesis against our own OpenAPI document).
+//! Seeds a throwaway SQLite database with a workspace and its contacts, companies, events,
+//! sessions and a conversation, for `fuzz/run.sh`, which then serves it with the real daemon
+//! (`icsync serve`) and runs schemathesis against our own OpenAPI document.
 //!
-//! usage: fuzz_server DIR   (env: FUZZ_ADMIN_KEY, at least 32 characters)
-//! Prints `icsync api listening on http://ADDR` once it serves, then the seeded ids as
-//! `seed contact=<id> account=<id> conversation=<id>`.
+//! usage: fuzz_server DIR   (env: FUZZ_SECRET_KEY, the daemon's 64-hex secret key)
+//! Prints the seeded ids as `seed contact=<id> account=<id> conversation=<id>`.
 
 use anyhow::Context;
-use async_trait::async_trait;
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use icsync_api::*;
+use chrono::{Duration, TimeZone, Utc};
 use icsync_domain::*;
 use icsync_store::{IngestBatch, SecretKey, Store};
 use secrecy::SecretString;
 use serde_json::json;
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-/// Intercom is out of reach during the fuzz: the on-view fetch reports the stored timeline.
-struct StoredTimeline;
-
-#[async_trait]
-impl OnViewFetch for StoredTimeline {
-    async fn fetch(&self, _: &Workspace, _: &ContactId) -> Result<Freshness, ServiceError> {
-        Ok(Freshness {
-            status: TimelineStatus::Stale,
-            fetched_at: None,
-            error: Some("no Intercom in the fuzz harness".into()),
-        })
-    }
-}
-
-/// Writeback figures counted from the CS attribute rows of the store.
-struct CountedWriteback(Store);
-
-#[async_trait]
-impl WritebackStatus for CountedWriteback {
-    async fn status(&self, workspace: &Workspace) -> Result<WritebackFigures, ServiceError> {
-        let pending = self.0.pending_pushes(Utc::now(), 10_000).await?;
-        let mine: Vec<_> = pending
-            .iter()
-            .filter(|r| r.workspace == workspace.id)
-            .collect();
-        Ok(WritebackFigures {
-            blocked: (!workspace.primary_source_is_intercom)
-                .then(|| "Intercom is not the workspace's primary data source".to_owned()),
-            config_error: None,
-            pending: mine.len() as u64,
-            in_flight: 0,
-            pushed: 0,
-            failed: mine.iter().filter(|r| r.last_error.is_some()).count() as u64,
-            gone: 0,
-            oldest_pending_since: None,
-            oldest_pending_age_secs: None,
-            failures: Vec::new(),
-        })
-    }
-}
-
-/// Sessions per local day of the workspace, from the store's rollup inputs.
-struct SessionDays(Store);
-
-#[async_trait]
-impl Rollups for SessionDays {
-    async fn daily(
-        &self,
-        workspace: &Workspace,
-        account: &CompanyId,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<DailyRollup>, ServiceError> {
-        let inputs = rollup_inputs(&self.0, workspace, account, from, to).await?;
-        let mut days: BTreeMap<NaiveDate, DailyRollup> = BTreeMap::new();
-        for session in &inputs.sessions {
-            let day = session.started_at.with_timezone(&inputs.zone).date_naive();
-            let entry = days.entry(day).or_insert_with(|| DailyRollup {
-                account: account.clone(),
-                day,
-                starts_at: session.started_at,
-                ends_at: session.ended_at,
-                active_users: 0,
-                sessions: 0,
-                events: BTreeMap::new(),
-            });
-            entry.sessions += 1;
-            entry.active_users += 1;
-        }
-        for event in &inputs.events {
-            let day = event.occurred_at.with_timezone(&inputs.zone).date_naive();
-            if let Some(entry) = days.get_mut(&day) {
-                *entry.events.entry(event.event_name.clone()).or_default() += 1;
-            }
-        }
-        Ok(days.into_values().collect())
-    }
-}
 
 fn object(value: serde_json::Value) -> AttributeMap {
     value.as_object().cloned().unwrap_or_default()
@@ -252,42 +169,18 @@ async fn seed(store: &Store) -> anyhow::Result<(String, String, String)> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = std::env::args().nth(1).context("usage: fuzz_server DIR")?;
-    let key = std::env::var("FUZZ_ADMIN_KEY").context("set FUZZ_ADMIN_KEY")?;
+    let key =
+        std::env::var("FUZZ_SECRET_KEY").context("set FUZZ_SECRET_KEY (64 hex characters)")?;
+    let (key, _) = SecretKey::load_or_create(
+        Some(&SecretString::from(key)),
+        &std::path::Path::new(&dir).join("unused.key"),
+    )?;
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{dir}/fuzz.db");
-    let store = Store::connect(&url)
-        .await?
-        .with_secret_key(&SecretKey::generate());
+    let store = Store::connect(&url).await?.with_secret_key(&key);
     store.migrate().await?;
     let (contact, account, conversation) = seed(&store).await?;
-    let mut intercom = icsync_inbound::ClientSettings::default();
-    intercom.retry.max_attempts = 1;
-    intercom.timeouts.connect = std::time::Duration::from_secs(2);
-    intercom.timeouts.read = std::time::Duration::from_secs(2);
-    let settings = ApiSettings {
-        api_keys: vec![ConfiguredKey {
-            name: "fuzz".into(),
-            scope: Scope::Admin,
-            key: SecretString::from(key),
-        }],
-        oauth: Some(OAuthClient {
-            client_id: "fuzz-client".into(),
-            client_secret: SecretString::from("fuzz-client-secret".to_owned()),
-        }),
-        intercom,
-        on_view_timeout: std::time::Duration::from_secs(2),
-        ..ApiSettings::default()
-    };
-    let services = ApiServices {
-        on_view: Arc::new(StoredTimeline),
-        writeback: Arc::new(CountedWriteback(store.clone())),
-        rollups: Arc::new(SessionDays(store.clone())),
-        cs_attributes: Arc::new(StoreCsAttributes::new(store.clone())),
-    };
-    let state = ApiState::new(store, settings, services).map_err(anyhow::Error::msg)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    println!("icsync api listening on http://{}", listener.local_addr()?);
+    store.close().await;
     println!("seed contact={contact} account={account} conversation={conversation}");
-    axum::serve(listener, router(state)).await?;
     Ok(())
 }

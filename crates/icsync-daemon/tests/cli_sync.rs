@@ -215,3 +215,47 @@ async fn a_sync_killed_with_sigkill_resumes_to_the_same_store() {
     assert_eq!(fingerprint(killed.path(), "acme"), expected);
     sim.shutdown().await;
 }
+
+/// `icsync sync --contact ID` imports that contact's conversations now, as a profile view does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_contacts_conversations_are_imported_from_the_cli() {
+    let sim = simulator(200).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    connect(d, "acme", &sim);
+    let now = chrono::Utc::now().timestamp();
+    let user = sim
+        .contacts_created_since(now - 30 * 86_400)
+        .into_iter()
+        .find(|c| c.role == "user")
+        .unwrap()
+        .id
+        .clone();
+    sim.start_conversation(&user, "Renewal", "Can we talk about next year?")
+        .unwrap();
+    let (code, out, err) = run(icsync(d).args([
+        "sync",
+        "--workspace",
+        "acme",
+        "--stream",
+        "conversations",
+        "--contact",
+        &user,
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("conversations"), "{out}");
+    let (code, out, err) = run(icsync(d).args(["workspace", "show", "acme"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains(" 0 conversations"), "{out}");
+    let (code, _, err) = run(icsync(d).args([
+        "sync",
+        "--workspace",
+        "acme",
+        "--stream",
+        "users",
+        "--contact",
+        &user,
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("--contact"), "{err}");
+}

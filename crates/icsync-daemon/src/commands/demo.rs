@@ -183,7 +183,23 @@ pub async fn run(args: DemoArgs, settings: &Settings) -> anyhow::Result<()> {
 
     // CS attributes on a few accounts (and the featured contact), so writeback has work.
     let writeback = app.writeback().clone();
-    let accounts = sim.company_ids(5);
+    // Companies of users in the backfill: icsync imports companies through their users.
+    let mut accounts: Vec<String> = Vec::new();
+    for user in sim
+        .contacts_created_since(now - 30 * 86_400)
+        .iter()
+        .filter(|c| c.role == "user")
+    {
+        for company in sim.contact_company_ids(&user.id).unwrap_or_default() {
+            if !accounts.contains(&company) {
+                accounts.push(company);
+            }
+        }
+        if accounts.len() >= 5 {
+            break;
+        }
+    }
+    accounts.truncate(5);
     for (n, company) in accounts.iter().enumerate() {
         let patch = CsPatch {
             health: Some(Some(Decimal::from(55 + 9 * n as i64))),

@@ -1,4 +1,4 @@
-//! `icsync sync --workspace NAME [--stream S] [--full]`: one pass in the foreground, with a
+//! `icsync sync --workspace NAME [--stream S] [--full] [--contact ID]`: one pass in the foreground, with a
 //! progress bar per stream (plain lines when stdout is not a terminal) and a summary.
 
 use super::keyed_store;
@@ -17,9 +17,13 @@ pub struct SyncArgs {
     /// The workspace to sync (its name in icsync).
     #[arg(long)]
     pub workspace: String,
-    /// Only this stream (users, companies, events); repeat for several.
+    /// Only this stream (users, companies, events, conversations); repeat for several.
     #[arg(long = "stream", value_name = "S")]
     pub streams: Vec<String>,
+    /// Import this contact's conversations and their new parts now (what opening the
+    /// profile does), by Intercom id; with `--stream conversations` or no `--stream`.
+    #[arg(long, value_name = "INTERCOM_ID")]
+    pub contact: Option<String>,
     /// Start over: a new backfill, and the companies and events of every stored user again.
     #[arg(long)]
     pub full: bool,
@@ -40,6 +44,32 @@ pub async fn run(args: SyncArgs, settings: &Settings) -> anyhow::Result<bool> {
             control.cancel();
         })
     };
+    if let Some(contact) = &args.contact {
+        on_signal.abort();
+        if args.full || args.streams.iter().any(|s| s != "conversations") {
+            anyhow::bail!(
+                "--contact imports one contact's conversations: give it alone or with --stream conversations"
+            );
+        }
+        let started = Instant::now();
+        let report = icsync_inbound::sync_contact_conversations(
+            &store,
+            workspace.id,
+            &client,
+            &settings.inbound,
+            &icsync_domain::ContactId::new(contact.trim()),
+        )
+        .await?;
+        let finished = report.finished();
+        print_summary(
+            &SyncReport {
+                workspace: workspace.name.clone(),
+                streams: vec![report],
+            },
+            started.elapsed(),
+        );
+        return Ok(finished);
+    }
     let progress = Bars::new(std::io::stdout().is_terminal());
     let options = SyncOptions {
         streams: args.streams,
