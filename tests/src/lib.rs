@@ -4,6 +4,8 @@
 //! Test support only: a failure to set up panics, which fails the test that asked.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod browser;
+pub mod console;
 pub mod sync;
 
 use icsync_daemon::{Application, Settings};

@@ -186,7 +186,7 @@ pub(crate) async fn authenticate(
             ));
         }
     };
-    let caller = identify(state, presented).await?.ok_or_else(|| {
+    let caller = identify_key(state, presented).await?.ok_or_else(|| {
         ApiError::Unauthorized(
             "the API key is not one icsync knows (or it was revoked): check it, or create \
              another with `icsync apikey create`"
@@ -205,7 +205,10 @@ pub(crate) async fn authenticate(
     Ok(caller)
 }
 
-async fn identify(state: &ApiState, presented: &str) -> Result<Option<Caller>, ApiError> {
+/// Who `presented` belongs to: a configured key or one in the store (not revoked), compared in
+/// constant time; `None` for a key icsync does not know. Public so other front ends over the
+/// same state (the console's sign-in and session cookie) check keys exactly as the API does.
+pub async fn identify_key(state: &ApiState, presented: &str) -> Result<Option<Caller>, ApiError> {
     let hash = sha256(presented);
     // Every configured key is compared, whatever matched, so timing tells nothing.
     let mut found: Option<Caller> = None;

@@ -31,16 +31,29 @@ mod telemetry;
 
 pub use auth::{
     AdminKey, Caller, ConfiguredKey, HostKey, MIN_CONFIGURED_KEY_LEN, Scope, create_api_key,
+    identify_key,
 };
 pub use cs_store::{StoreCsAttributes, apply_change, validate_change};
 pub use error::{ApiError, ApiResult, ErrorBody, ErrorCode, ErrorDetail};
 pub use progress::StoreProgress;
-pub use rollup_inputs::{RollupInputs, rollup_inputs};
+pub use rollup_inputs::{RollupInputs, rollup_inputs, zone_of};
 pub use services::{
     CsAttributesService, CsChange, CsState, DailyRollup, Freshness, OnViewFetch, Rollups,
     ServiceError, TimelineStatus, WritebackFailure, WritebackFigures, WritebackStatus,
 };
 pub use state::{ApiServices, ApiSettings, ApiState, OAuthClient};
+
+/// What the endpoints do, without HTTP, for other front ends over the same [`ApiState`] (the
+/// console's pages): the same checks, the same [`ApiError`]s, the same views.
+pub mod ops {
+    pub use crate::routes::accounts::account_profile;
+    pub use crate::routes::contacts::{contact_profile, conversation_detail};
+    pub use crate::routes::status::workspace_status;
+    pub use crate::routes::workspaces::{
+        connect_with_token, disconnect_workspace, test_token, update_settings,
+    };
+    pub use crate::routes::{resolve_workspace, workspace_named};
+}
 
 use axum::Router;
 use axum::extract::Request;

@@ -25,6 +25,7 @@ mod lookups;
 mod reads;
 mod run_status;
 mod runs;
+mod search;
 pub mod secrets;
 mod sessions;
 mod sync_state;

@@ -71,9 +71,26 @@ pub(crate) async fn profile(
     ApiPath(key): ApiPath<String>,
     ApiQuery(query): ApiQuery<AccountQuery>,
 ) -> ApiResult<Json<AccountProfileView>> {
-    let workspace = resolve_workspace(&state, query.workspace.as_deref()).await?;
-    let contacts_limit = limit(query.contacts_limit, "contacts_limit", 50, 500)?;
-    let account = find_account(&state, &workspace, &key).await?;
+    account_profile(
+        &state,
+        query.workspace.as_deref(),
+        key,
+        query.contacts_limit,
+    )
+    .await
+    .map(Json)
+}
+
+/// What `GET /v1/accounts/{key}` answers, without HTTP (the console's account page).
+pub async fn account_profile(
+    state: &ApiState,
+    workspace: Option<&str>,
+    key: String,
+    contacts_limit: Option<u32>,
+) -> ApiResult<AccountProfileView> {
+    let workspace = resolve_workspace(state, workspace).await?;
+    let contacts_limit = limit(contacts_limit, "contacts_limit", 50, 500)?;
+    let account = find_account(state, &workspace, &key).await?;
     let company_id = account.company.company.id.clone();
     let cs_attributes = state
         .services()
@@ -90,7 +107,7 @@ pub(crate) async fn profile(
     let from = to
         .checked_sub_days(Days::new(PROFILE_DAYS - 1))
         .unwrap_or(to);
-    let (rollups, rollups_error) = match rollups(&state, &workspace, &company_id, from, to).await {
+    let (rollups, rollups_error) = match rollups(state, &workspace, &company_id, from, to).await {
         Ok(view) => (Some(view), None),
         Err(error) => {
             let message = match &error {
@@ -103,7 +120,7 @@ pub(crate) async fn profile(
             (None, Some(message))
         }
     };
-    Ok(Json(AccountProfileView {
+    Ok(AccountProfileView {
         workspace: workspace.name.clone(),
         key,
         account: CompanyView::from(&account),
@@ -112,5 +129,5 @@ pub(crate) async fn profile(
         contacts_total,
         rollups,
         rollups_error,
-    }))
+    })
 }

@@ -7,8 +7,6 @@ use crate::extract::check_text;
 use crate::model::{ApiRegion, ConnectedView, IdentityView, SettingsBody, WorkspaceView};
 use crate::routes::NAME_MAX;
 use crate::state::{ApiState, OAuthClient};
-use axum::Json;
-use axum::http::StatusCode;
 use icsync_domain::{Region, Workspace};
 use icsync_inbound::workspaces::{
     self as inbound, ConnectRequest, Endpoint, IntercomIdentity, SettingsChange,
@@ -105,7 +103,7 @@ pub(crate) struct Connect {
 pub(crate) async fn connect_workspace(
     state: &ApiState,
     connect: Connect,
-) -> ApiResult<(StatusCode, Json<ConnectedView>)> {
+) -> ApiResult<ConnectedView> {
     let store = state.store();
     let endpoint = Endpoint {
         region: connect.region.map_or(Region::Us, Region::from),
@@ -164,19 +162,11 @@ pub(crate) async fn connect_workspace(
         workspace = inbound::change_settings(store, &workspace, &change).await?;
     }
     tracing::info!(workspace = %workspace.name, reconnected = connected.reconnected, "workspace connected");
-    let status = if connected.reconnected {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((
-        status,
-        Json(ConnectedView {
-            workspace: WorkspaceView::from(&workspace),
-            identity: IdentityView::from(&connected.identity),
-            reconnected: connected.reconnected,
-        }),
-    ))
+    Ok(ConnectedView {
+        workspace: WorkspaceView::from(&workspace),
+        identity: IdentityView::from(&connected.identity),
+        reconnected: connected.reconnected,
+    })
 }
 
 pub(crate) async fn exchange(

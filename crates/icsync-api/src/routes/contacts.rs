@@ -54,11 +54,31 @@ pub(crate) async fn profile(
     ApiPath(key): ApiPath<String>,
     ApiQuery(query): ApiQuery<ProfileQuery>,
 ) -> ApiResult<Json<ContactProfileView>> {
-    let workspace = resolve_workspace(&state, query.workspace.as_deref()).await?;
-    let events_limit = limit(query.events_limit, "events_limit", 20, 200)?;
-    let conversations_limit = limit(query.conversations_limit, "conversations_limit", 20, 100)?;
-    let contacts = find_contacts(&state, &workspace, &key).await?;
-    let timeline = on_view(&state, &workspace, &contacts).await;
+    contact_profile(
+        &state,
+        query.workspace.as_deref(),
+        key,
+        query.events_limit,
+        query.conversations_limit,
+    )
+    .await
+    .map(Json)
+}
+
+/// What `GET /v1/contacts/{key}` answers, without HTTP (the console's profile page): the
+/// on-view fetch first, then everything stored. Limits as the query's (`None`: the defaults).
+pub async fn contact_profile(
+    state: &ApiState,
+    workspace: Option<&str>,
+    key: String,
+    events_limit: Option<u32>,
+    conversations_limit: Option<u32>,
+) -> ApiResult<ContactProfileView> {
+    let workspace = resolve_workspace(state, workspace).await?;
+    let events_limit = limit(events_limit, "events_limit", 20, 200)?;
+    let conversations_limit = limit(conversations_limit, "conversations_limit", 20, 100)?;
+    let contacts = find_contacts(state, &workspace, &key).await?;
+    let timeline = on_view(state, &workspace, &contacts).await;
 
     let store = state.store();
     let cs = &state.services().cs_attributes;
@@ -108,7 +128,7 @@ pub(crate) async fn profile(
         _ => None,
     };
     let app_id = workspace.intercom_app_id.as_deref();
-    Ok(Json(ContactProfileView {
+    Ok(ContactProfileView {
         workspace: workspace.name.clone(),
         key,
         email,
@@ -120,7 +140,7 @@ pub(crate) async fn profile(
             .map(|c| ConversationView::new(c, workspace.region, app_id))
             .collect(),
         timeline,
-    }))
+    })
 }
 
 /// The on-view fetch of every contact of the profile, at once, within the configured time.
@@ -229,7 +249,18 @@ pub(crate) async fn conversation(
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<WorkspaceQuery>,
 ) -> ApiResult<Json<ConversationDetail>> {
-    let workspace = resolve_workspace(&state, query.workspace.as_deref()).await?;
+    conversation_detail(&state, query.workspace.as_deref(), id)
+        .await
+        .map(Json)
+}
+
+/// What `GET /v1/conversations/{id}` answers, without HTTP (the console's timeline).
+pub async fn conversation_detail(
+    state: &ApiState,
+    workspace: Option<&str>,
+    id: String,
+) -> ApiResult<ConversationDetail> {
+    let workspace = resolve_workspace(state, workspace).await?;
     check_text("id", &id, KEY_MAX)?;
     let conversation_id = ConversationId::new(id.clone());
     let store = state.store();
@@ -240,7 +271,7 @@ pub(crate) async fn conversation(
     let parts = store
         .conversation_parts(workspace.id, &conversation_id)
         .await?;
-    Ok(Json(ConversationDetail {
+    Ok(ConversationDetail {
         workspace: workspace.name.clone(),
         conversation: ConversationView::new(
             &stored,
@@ -248,5 +279,5 @@ pub(crate) async fn conversation(
             workspace.intercom_app_id.as_deref(),
         ),
         parts: parts.iter().map(PartView::from).collect(),
-    }))
+    })
 }

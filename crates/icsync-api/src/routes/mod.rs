@@ -32,7 +32,7 @@ pub(crate) struct WorkspaceQuery {
 }
 
 /// The workspace named `name`, or 404.
-pub(crate) async fn workspace_named(state: &ApiState, name: &str) -> ApiResult<Workspace> {
+pub async fn workspace_named(state: &ApiState, name: &str) -> ApiResult<Workspace> {
     check_text("name", name, NAME_MAX).map_err(|_| ApiError::WorkspaceNotFound(name.to_owned()))?;
     state
         .store()
@@ -42,10 +42,7 @@ pub(crate) async fn workspace_named(state: &ApiState, name: &str) -> ApiResult<W
 }
 
 /// The workspace a host request is about: the one named, or the only one.
-pub(crate) async fn resolve_workspace(
-    state: &ApiState,
-    name: Option<&str>,
-) -> ApiResult<Workspace> {
+pub async fn resolve_workspace(state: &ApiState, name: Option<&str>) -> ApiResult<Workspace> {
     if let Some(name) = name {
         check_text("workspace", name, NAME_MAX)?;
         return workspace_named(state, name).await;

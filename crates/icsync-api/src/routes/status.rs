@@ -30,7 +30,12 @@ pub(crate) async fn status(
     State(state): State<ApiState>,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<StatusView>> {
-    let workspace = workspace_named(&state, &name).await?;
+    workspace_status(&state, &name).await.map(Json)
+}
+
+/// What `GET /v1/workspaces/{name}/status` answers, without HTTP (the console's status page).
+pub async fn workspace_status(state: &ApiState, name: &str) -> ApiResult<StatusView> {
+    let workspace = workspace_named(state, name).await?;
     let store = state.store();
     let checkpoints = store.checkpoints(workspace.id).await?;
     let latest = store.latest_runs(workspace.id).await?;
@@ -79,7 +84,7 @@ pub(crate) async fn status(
             )
         }
     };
-    Ok(Json(StatusView {
+    Ok(StatusView {
         workspace: WorkspaceView::from(&workspace),
         poll_interval_secs: state.settings().poll_interval.as_secs(),
         streams,
@@ -93,7 +98,7 @@ pub(crate) async fn status(
         },
         writeback,
         writeback_error,
-    }))
+    })
 }
 
 fn stream_status(

@@ -52,6 +52,18 @@ pub(crate) async fn connect(
     State(state): State<ApiState>,
     ApiJson(body): ApiJson<ConnectBody>,
 ) -> ApiResult<(StatusCode, Json<ConnectedView>)> {
+    let connected = connect_with_token(&state, body).await?;
+    let status = if connected.reconnected {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(connected)))
+}
+
+/// What `POST /v1/workspaces` does, without HTTP (the console's connect form): every check,
+/// `GET /me`, then inbound's connect. `reconnected` tells a reconnect from a new workspace.
+pub async fn connect_with_token(state: &ApiState, body: ConnectBody) -> ApiResult<ConnectedView> {
     check_name(&body.name)?;
     let token = check_secret("token", &body.token)?;
     let base_url = check_base_url(body.base_url.as_deref())?;
@@ -63,7 +75,7 @@ pub(crate) async fn connect(
     let settings = body.settings.unwrap_or_default();
     check_settings(&settings, "settings.")?;
     connect_workspace(
-        &state,
+        state,
         Connect {
             name: body.name,
             token,
@@ -88,13 +100,19 @@ pub(crate) async fn test_connection(
     State(state): State<ApiState>,
     ApiJson(body): ApiJson<TestConnectionBody>,
 ) -> ApiResult<Json<IdentityView>> {
+    test_token(&state, body).await.map(Json)
+}
+
+/// What `POST /v1/workspaces/test-connection` does, without HTTP (the console's "Test
+/// connection"): who Intercom says the token belongs to; nothing is stored.
+pub async fn test_token(state: &ApiState, body: TestConnectionBody) -> ApiResult<IdentityView> {
     let token = check_secret("token", &body.token)?;
     let endpoint = Endpoint {
         region: body.region.map_or(Region::Us, Region::from),
         base_url: check_base_url(body.base_url.as_deref())?,
     };
-    let identity = read_me(&state, &endpoint, &token).await?;
-    Ok(Json(IdentityView::from(&identity)))
+    let identity = read_me(state, &endpoint, &token).await?;
+    Ok(IdentityView::from(&identity))
 }
 
 /// Connect a workspace with an OAuth authorization code (exchanged at Intercom's
@@ -129,7 +147,7 @@ pub(crate) async fn oauth(
         .clone()
         .unwrap_or_else(|| icsync_inbound::client_region(region).base_url().to_owned());
     let token = exchange(&state, &host, &client, &code).await?;
-    connect_workspace(
+    let connected = connect_workspace(
         &state,
         Connect {
             name: body.name,
@@ -140,7 +158,13 @@ pub(crate) async fn oauth(
             settings,
         },
     )
-    .await
+    .await?;
+    let status = if connected.reconnected {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(connected)))
 }
 
 /// One workspace.
@@ -171,7 +195,16 @@ pub(crate) async fn update(
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<SettingsBody>,
 ) -> ApiResult<Json<WorkspaceView>> {
-    let workspace = workspace_named(&state, &name).await?;
+    update_settings(&state, &name, body).await.map(Json)
+}
+
+/// What `PATCH /v1/workspaces/{name}` does, without HTTP (the console's switches).
+pub async fn update_settings(
+    state: &ApiState,
+    name: &str,
+    body: SettingsBody,
+) -> ApiResult<WorkspaceView> {
+    let workspace = workspace_named(state, name).await?;
     check_settings(&body, "")?;
     let change = SettingsChange {
         user_tracking: body.user_tracking,
@@ -189,7 +222,7 @@ pub(crate) async fn update(
             other => other.into(),
         })?;
     tracing::info!(workspace = %updated.name, "workspace settings changed");
-    Ok(Json(WorkspaceView::from(&updated)))
+    Ok(WorkspaceView::from(&updated))
 }
 
 /// Disconnect: every job and push of the workspace stops; its data stays.
@@ -203,10 +236,16 @@ pub(crate) async fn disconnect(
     State(state): State<ApiState>,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<WorkspaceView>> {
-    let workspace = workspace_named(&state, &name).await?;
+    disconnect_workspace(&state, &name).await.map(Json)
+}
+
+/// What `POST /v1/workspaces/{name}/disconnect` does, without HTTP (the console's disconnect):
+/// every job and push stops, the data stays.
+pub async fn disconnect_workspace(state: &ApiState, name: &str) -> ApiResult<WorkspaceView> {
+    let workspace = workspace_named(state, name).await?;
     let updated = inbound::disconnect(state.store(), &workspace).await?;
     tracing::info!(workspace = %updated.name, "workspace disconnected, data kept");
-    Ok(Json(WorkspaceView::from(&updated)))
+    Ok(WorkspaceView::from(&updated))
 }
 
 /// `?confirm=NAME`.

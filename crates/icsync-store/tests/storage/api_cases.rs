@@ -524,6 +524,87 @@ async fn counts(db: &TestDb, ws: WorkspaceId) -> std::collections::BTreeMap<Stri
     counts
 }
 
+/// The console's search box: part of an email or a name, any case, wildcards typed literally,
+/// one workspace only.
+pub async fn search_matches_part_of_an_email_or_name_case_insensitively(db: &TestDb) {
+    let ws = workspace(db, "acme").await;
+    populate(db, ws).await;
+    let other = workspace(db, "other").await;
+    db.store
+        .write_batch(
+            other,
+            IngestBatch {
+                contacts: &contacts(0..2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let names = |found: Vec<icsync_store::LocatedContact>| -> Vec<String> {
+        found
+            .into_iter()
+            .map(|c| c.contact.contact.name.unwrap_or_default())
+            .collect()
+    };
+    // Emails are stored lower-cased; "USER3@EXAMPLE" finds user3@example.com.
+    let by_email = names(
+        db.store
+            .search_contacts(ws, "USER3@EXAMPLE", 10)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(by_email, ["User 3"]);
+    // Names match any case, accents included as stored.
+    let by_name = names(db.store.search_contacts(ws, "user 5", 10).await.unwrap());
+    assert_eq!(by_name, ["User 5"]);
+    let accented = names(db.store.search_contacts(ws, "Zoë", 10).await.unwrap());
+    assert_eq!(accented.len(), 2, "{accented:?}");
+    // Most recently seen first, at most the limit.
+    let many = names(
+        db.store
+            .search_contacts(ws, "example.com", 3)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(many.len(), 3);
+    assert_eq!(many[0], "Zoë Ñúñez 山田 4", "contact 5 has no email");
+    for literal in ["%", "_", "\\"] {
+        assert!(
+            db.store
+                .search_contacts(ws, literal, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{literal:?} is taken literally"
+        );
+    }
+    assert!(
+        db.store
+            .search_contacts(ws, "  ", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let companies: Vec<String> = db
+        .store
+        .search_companies(ws, "COMPANY 1", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.company.company.name.unwrap_or_default())
+        .collect();
+    assert_eq!(companies, ["Company 1"]);
+    let by_own_id = db.store.search_companies(ws, "acct-0", 10).await.unwrap();
+    assert_eq!(by_own_id.len(), 1);
+    assert!(
+        db.store
+            .search_companies(other, "company", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 pub async fn leases_go_to_one_instance_at_a_time_and_move_when_they_expire(db: &TestDb) {
     let ws = workspace(db, "acme").await;
     let other = workspace(db, "other").await;

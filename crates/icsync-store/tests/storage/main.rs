@@ -99,5 +99,6 @@ api_suite!(
     activity_windows_hold_what_touches_them,
     run_progress_latest_runs_and_totals,
     deleting_a_workspace_removes_its_rows_in_every_table_and_nothing_else,
+    search_matches_part_of_an_email_or_name_case_insensitively,
     leases_go_to_one_instance_at_a_time_and_move_when_they_expire,
 );
