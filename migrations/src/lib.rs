@@ -19,6 +19,7 @@ mod m20261201_000010_extend_writeback_queue;
 mod m20261201_000020_create_api_keys;
 mod m20261201_000021_add_run_progress_and_session_feed;
 mod m20261201_000030_add_conversation_state;
+mod m20261202_000040_create_exports;
 
 /// Applies icsync's migrations; see [`MigratorTrait`] for `up`, `down`, `status`.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000020_create_api_keys::Migration),
             Box::new(m20261201_000021_add_run_progress_and_session_feed::Migration),
             Box::new(m20261201_000030_add_conversation_state::Migration),
+            Box::new(m20261202_000040_create_exports::Migration),
         ]
     }
 }
@@ -61,4 +63,7 @@ pub const TABLES: &[&str] = &[
     "api_keys",
     "seen_signals",
     "writeback_state",
+    "exports",
+    "export_records",
+    "export_tags",
 ];
