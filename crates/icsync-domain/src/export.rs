@@ -275,6 +275,54 @@ fn valid_attribute_name(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-'))
 }
 
+/// Why a workspace's export records wait instead of being exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportBlocked {
+    Disconnected,
+    NoAccessToken,
+    Disabled,
+}
+
+impl ExportBlocked {
+    /// The gate: export only for a connected workspace with a token whose export is on.
+    /// Unlike writeback, Intercom need not be the primary data source: exporting is for hosts
+    /// that keep their customers themselves.
+    pub fn of(workspace: &crate::Workspace, settings: &ExportSettings) -> Option<Self> {
+        if !workspace.is_connected() {
+            Some(Self::Disconnected)
+        } else if workspace.access_token.is_none() {
+            Some(Self::NoAccessToken)
+        } else if !settings.enabled {
+            Some(Self::Disabled)
+        } else {
+            None
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disconnected => "disconnected",
+            Self::NoAccessToken => "no_access_token",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+impl std::fmt::Display for ExportBlocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Disconnected => "the workspace is disconnected; reconnect it to export again",
+            Self::NoAccessToken => {
+                "the workspace has no Intercom access token; reconnect it with a token"
+            }
+            Self::Disabled => {
+                "the export is off for this workspace; turn it on (export setting enabled)"
+            }
+        })
+    }
+}
+
 /// A record as the host wants it in Intercom.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HostRecord {

@@ -25,9 +25,9 @@ pub use conversation::{Author, Conversation, ConversationPart, ConversationSourc
 pub use cs::{CsAttributes, CsField, CsPatch, CsSubject, CsValue, TriggerSet};
 pub use event::Event;
 pub use export::{
-    AttributeTarget, CreationMode, DataType, ExportSettings, FieldMapping, HostRecord,
-    RecordProblem, RemovalMode, StandardAttribute, SyncMode, normalize_tag_name, tag_key,
-    wire_value,
+    AttributeTarget, CreationMode, DataType, ExportBlocked, ExportSettings, FieldMapping,
+    HostRecord, RecordProblem, RemovalMode, StandardAttribute, SyncMode, normalize_tag_name,
+    tag_key, wire_value,
 };
 pub use hash::ContentHash;
 pub use ids::{CompanyId, ContactId, ConversationId, PartId, WorkspaceId};

@@ -122,6 +122,16 @@ impl Store {
             .order_by_asc(Column::Id)
             .limit(request.limit)
             .into_query();
+        // A claim that expired without an outcome (its exporter stopped mid-attempt) may have
+        // changed Intercom: its record's baseline is no longer known.
+        export_record::Entity::update_many()
+            .col_expr(Column::ExportedHash, null_text())
+            .filter(Column::WorkspaceId.eq(request.workspace.0))
+            .filter(Column::ClaimToken.is_not_null())
+            .filter(Column::ClaimedUntil.lt(now))
+            .filter(Column::ExportedHash.is_not_null())
+            .exec(&self.inner.write)
+            .await?;
         let token = fastrand::i64(1..i64::MAX);
         let claimed = export_record::Entity::update_many()
             .col_expr(Column::ClaimToken, Expr::value(token))
@@ -151,6 +161,25 @@ impl Store {
         }
         txn.commit().await?;
         Ok(())
+    }
+
+    /// Records, before they are attached, the tags an attempt is about to apply, so an
+    /// attempt cut short never leaves a tag the export would not know to take off. Only
+    /// while the claim holds; false otherwise.
+    pub async fn note_export_tags(
+        &self,
+        claimed: &StoredExportRecord,
+        tags: &[ManagedTag],
+    ) -> Result<bool> {
+        let tags = serde_json::to_value(tags).unwrap_or(serde_json::Value::Null);
+        Ok(export_record::Entity::update_many()
+            .col_expr(Column::ManagedTags, Expr::value(tags))
+            .filter(Column::Id.eq(claimed.id))
+            .filter(Column::ClaimToken.eq(claimed.claim_token))
+            .exec(&self.inner.write)
+            .await?
+            .rows_affected
+            == 1)
     }
 
     /// Every pending record of a workspace is tried now (`icsync export run --now`).

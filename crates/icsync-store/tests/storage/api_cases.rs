@@ -30,6 +30,7 @@ async fn populate(db: &TestDb, ws: WorkspaceId) {
         .collect();
     let conversations = vec![conversation(1, &[1, 2], 2)];
     let parts = vec![part(&conversations[0], 0)];
+    let seen = vec![(contact_id(0), t(20_000))];
     db.store
         .write_batch(
             ws,
@@ -40,6 +41,7 @@ async fn populate(db: &TestDb, ws: WorkspaceId) {
                 events: &events,
                 conversations: &conversations,
                 parts: &parts,
+                seen: &seen,
                 ..Default::default()
             },
         )
@@ -74,6 +76,7 @@ async fn populate(db: &TestDb, ws: WorkspaceId) {
         .save_writeback_state(ws, &icsync_store::WritebackState::default())
         .await
         .unwrap();
+    crate::export_cases::populate_export(db, ws).await;
     let run = db
         .store
         .start_run(ws, &StreamName::new("users"))

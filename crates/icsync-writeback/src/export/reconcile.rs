@@ -12,7 +12,9 @@ use icsync_domain::{
 };
 use icsync_intercom::Error;
 use icsync_intercom::models::{ContactRole as WireRole, ContactWrite};
-use icsync_store::{ContactLink, ContactLookup, ManagedTag, Store, StoreError, StoredExportRecord};
+use icsync_store::{
+    ContactLink, ContactLookup, ExportStatus, ManagedTag, Store, StoreError, StoredExportRecord,
+};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use tokio::sync::Mutex;
@@ -101,8 +103,7 @@ impl Context<'_> {
             Ok(note) => note,
             Err(outcome) => return Ok(outcome),
         };
-        let force = record.exported_hash.is_none();
-        match self.sync_tags(desired, link, force).await {
+        match self.sync_tags(record, link).await {
             Ok(()) => Ok(Reconciled::Exported { note }),
             Err(outcome) => Ok(outcome),
         }
@@ -299,13 +300,14 @@ impl Context<'_> {
     /// record no longer has. Tags people applied are never touched.
     async fn sync_tags(
         &self,
-        desired: &HostRecord,
+        record: &StoredExportRecord,
         link: &mut ContactLink,
-        force: bool,
     ) -> Result<(), Reconciled> {
         let Some(contact) = link.intercom_id.clone() else {
             return Ok(());
         };
+        let desired = &record.record;
+        let force = record.exported_hash.is_none();
         let wanted: Vec<(String, &str)> = desired
             .groups
             .iter()
@@ -325,16 +327,34 @@ impl Context<'_> {
                 Err(e) => return Err(self.failed(e)),
             }
         }
+        let mut attach = Vec::new();
         for (key, name) in wanted {
             let managed = link.managed_tags.iter().any(|t| tag_key(&t.name) == key);
             if managed && !force {
                 continue;
             }
-            let mut tag = self.tag(&key, name).await?;
+            let tag = self.tag(&key, name).await?;
             if !managed {
-                // Recorded before the attach: an attach whose outcome is unknown stays ours.
                 link.managed_tags.push(tag.clone());
             }
+            attach.push((key, name, tag));
+        }
+        let new_to_store = attach
+            .iter()
+            .any(|(key, _, _)| !record.managed_tags.iter().any(|t| tag_key(&t.name) == *key));
+        if new_to_store {
+            // Stored before the attaches: a tag whose attach may happen is always known as
+            // ours, even when this attempt is cut short.
+            self.store
+                .note_export_tags(record, &link.managed_tags)
+                .await
+                .map_err(|e| {
+                    Reconciled::Failed(Failure::uncertain(format!(
+                        "cannot record the tags about to be applied: {e}"
+                    )))
+                })?;
+        }
+        for (key, name, mut tag) in attach {
             let mut result = self.writer.attach_tag(&contact, &tag.id).await;
             if let Err(Error::NotFound { .. }) = &result {
                 // The cached tag may have been deleted in Intercom (a 404 does not say whether
@@ -405,7 +425,16 @@ impl Context<'_> {
                 )),
             });
         }
-        let known = match self.locate(&record.record, link).await? {
+        let located = match self.locate(&record.record, link).await? {
+            Ok(None) if self.may_have_created(record, link) => {
+                match self.probe(&record.record).await {
+                    Ok(found) => Ok(found),
+                    Err(outcome) => return Ok(outcome),
+                }
+            }
+            other => other,
+        };
+        let known = match located {
             Ok(Some(known)) => known,
             Ok(None) => {
                 return Ok(Reconciled::Removed {
@@ -423,9 +452,8 @@ impl Context<'_> {
         link.intercom_role.clone_from(&known.role);
         match self.settings.removal_mode {
             RemovalMode::Archive => {
-                if known.archived {
-                    return Ok(Reconciled::Removed { note: None });
-                }
+                // Archiving again is harmless, so a contact that may be archived already is
+                // archived again rather than trusted.
                 for tag in link.managed_tags.clone() {
                     match self.writer.detach_tag(&known.id, &tag.id).await {
                         Ok(()) | Err(Error::NotFound { .. }) => {
@@ -434,11 +462,11 @@ impl Context<'_> {
                         Err(e) => return Ok(self.failed(e)),
                     }
                 }
+                // Recorded before the call: an archive whose answer is lost may have happened,
+                // and a later put must unarchive first (unarchiving a live contact is harmless).
+                link.archived = true;
                 match self.writer.archive_contact(&known.id).await {
-                    Ok(()) => {
-                        link.archived = true;
-                        Ok(Reconciled::Removed { note: None })
-                    }
+                    Ok(()) => Ok(Reconciled::Removed { note: None }),
                     Err(Error::NotFound { .. }) => {
                         gone(link);
                         Ok(Reconciled::Removed {
@@ -458,6 +486,43 @@ impl Context<'_> {
                     Err(e) => Ok(self.failed(e)),
                 }
             }
+        }
+    }
+
+    /// True when an earlier attempt may have created the contact without icsync learning its
+    /// id (its answer was lost, or the exporter stopped mid-attempt).
+    fn may_have_created(&self, record: &StoredExportRecord, link: &ContactLink) -> bool {
+        link.intercom_id.is_none()
+            && record.last_attempt_at.is_some()
+            && matches!(record.status, ExportStatus::New | ExportStatus::Failed)
+    }
+
+    /// Finds a contact an attempt may have created: a create with the record's email and
+    /// external id answers 409 naming it (search lags behind writes by minutes). When nothing
+    /// existed, the probe's own contact is the one removed.
+    async fn probe(&self, desired: &HostRecord) -> Result<Option<Known>, Reconciled> {
+        let write = ContactWrite {
+            email: desired.email.clone(),
+            external_id: desired.external_id.clone(),
+            role: Some(wire_role(self.settings.creation_mode.role_for(desired))),
+            ..ContactWrite::default()
+        };
+        match self.writer.create_contact(&write).await {
+            Ok(contact) => Ok(Some(Known {
+                id: contact.id,
+                role: contact.role.map(|r| r.as_str().to_owned()),
+                archived: false,
+            })),
+            Err(Error::Conflict {
+                existing_id: Some(id),
+                archived,
+                ..
+            }) => Ok(Some(Known {
+                id,
+                role: None,
+                archived,
+            })),
+            Err(e) => Err(self.failed(e)),
         }
     }
 

@@ -3,34 +3,13 @@
 
 use crate::export::{ExportError, Exporter};
 use chrono::{DateTime, Utc};
+pub use icsync_domain::ExportBlocked;
 use icsync_domain::{ExportSettings, Workspace, WorkspaceId};
 use serde::Serialize;
 
-/// Why a workspace's records wait instead of being exported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportBlocked {
-    #[error("the workspace is disconnected; reconnect it to export again")]
-    Disconnected,
-    #[error("the workspace has no Intercom access token; reconnect it with a token")]
-    NoAccessToken,
-    #[error("the export is off for this workspace; turn it on (export setting enabled)")]
-    Disabled,
-}
-
-/// The gate: export only for a connected workspace with a token whose export is on. Unlike
-/// writeback, Intercom need not be the primary data source: exporting is for hosts that keep
-/// their customers themselves.
+/// The gate (see [`ExportBlocked::of`]).
 pub fn export_blocked(workspace: &Workspace, settings: &ExportSettings) -> Option<ExportBlocked> {
-    if !workspace.is_connected() {
-        Some(ExportBlocked::Disconnected)
-    } else if workspace.access_token.is_none() {
-        Some(ExportBlocked::NoAccessToken)
-    } else if !settings.enabled {
-        Some(ExportBlocked::Disabled)
-    } else {
-        None
-    }
+    ExportBlocked::of(workspace, settings)
 }
 
 /// One record that is not in Intercom as the host wants.
