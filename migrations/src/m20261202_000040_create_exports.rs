@@ -1,9 +1,7 @@
 //! Export of host records to Intercom contacts: the per-workspace export settings
 //! (`exports`), the host's desired state per record with its delivery bookkeeping
-//! (`export_records`), the tags the export created (`export_tags`), and the tags imported
-//! with contacts and companies (`contacts.tag_names`, `companies.tag_names`).
-//!
-//! One column per `ALTER TABLE`: SQLite accepts a single change per statement.
+//! (`export_records`) and the tags the export created or found (`export_tags`). Tags imported
+//! with contacts and companies live in their `other_attributes` (`icsync_tags`), no column.
 
 use crate::common::*;
 use sea_orm_migration::prelude::*;
@@ -12,29 +10,9 @@ use sea_orm_migration::schema::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// (table, column) pairs added to existing tables.
-fn added_columns() -> Vec<(&'static str, ColumnDef)> {
-    vec![
-        // The names of the contact's tags as Intercom listed them on import (JSON array of
-        // strings, sorted); NULL until a sync that knows tag names imported the contact.
-        ("contacts", json_null("tag_names")),
-        ("companies", json_null("tag_names")),
-    ]
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, mut column) in added_columns() {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
-        }
         manager
             .create_table(
                 Table::create()
@@ -152,18 +130,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_tables(manager, &["export_tags", "export_records", "exports"]).await?;
-        for (table, column) in added_columns().into_iter().rev() {
-            let name = column.get_column_name();
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .drop_column(Alias::new(name))
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        drop_tables(manager, &["export_tags", "export_records", "exports"]).await
     }
 }

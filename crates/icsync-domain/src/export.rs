@@ -362,6 +362,33 @@ impl std::fmt::Display for RecordProblem {
     }
 }
 
+/// A tag on an imported contact or company, as the import saw it: contacts list only the
+/// tag's id inline (its name is known when icsync has seen the tag elsewhere), companies list
+/// both.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ImportedTag {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The `other_attributes` key under which the import keeps a record's tags (a JSON array of
+/// [`ImportedTag`]).
+pub const IMPORTED_TAGS_KEY: &str = "icsync_tags";
+
+/// The tags an import kept in `other_attributes` (empty when it kept none).
+pub fn imported_tags(other_attributes: &crate::AttributeMap) -> Vec<ImportedTag> {
+    other_attributes
+        .get(IMPORTED_TAGS_KEY)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// The JSON the import stores under [`IMPORTED_TAGS_KEY`].
+pub fn imported_tags_value(tags: &[ImportedTag]) -> Value {
+    serde_json::to_value(tags).unwrap_or(Value::Null)
+}
+
 /// A tag name as sent: trimmed, inner whitespace collapsed to one space.
 pub fn normalize_tag_name(name: &str) -> String {
     name.split_whitespace().collect::<Vec<_>>().join(" ")

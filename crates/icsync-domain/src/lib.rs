@@ -26,8 +26,8 @@ pub use cs::{CsAttributes, CsField, CsPatch, CsSubject, CsValue, TriggerSet};
 pub use event::Event;
 pub use export::{
     AttributeTarget, CreationMode, DataType, ExportBlocked, ExportSettings, FieldMapping,
-    HostRecord, RecordProblem, RemovalMode, StandardAttribute, SyncMode, normalize_tag_name,
-    tag_key, wire_value,
+    HostRecord, IMPORTED_TAGS_KEY, ImportedTag, RecordProblem, RemovalMode, StandardAttribute,
+    SyncMode, imported_tags, imported_tags_value, normalize_tag_name, tag_key, wire_value,
 };
 pub use hash::ContentHash;
 pub use ids::{CompanyId, ContactId, ConversationId, PartId, WorkspaceId};

@@ -183,3 +183,102 @@ async fn batches_report_item_by_item_and_status_and_versions_follow() {
         .await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn profiles_show_imported_tags_and_whether_the_host_exported_the_contact() {
+    use icsync_domain::{IMPORTED_TAGS_KEY, ImportedTag, imported_tags_value};
+    let api = api().await;
+    let ws = api.workspace("acme").await;
+    let mut person = contact(1);
+    person.other_attributes.insert(
+        IMPORTED_TAGS_KEY.into(),
+        imported_tags_value(&[
+            ImportedTag {
+                id: "93".into(),
+                name: None,
+            },
+            ImportedTag {
+                id: "94".into(),
+                name: None,
+            },
+        ]),
+    );
+    let mut firm = company(0);
+    firm.other_attributes.insert(
+        IMPORTED_TAGS_KEY.into(),
+        imported_tags_value(&[ImportedTag {
+            id: "93".into(),
+            name: Some("vip".into()),
+        }]),
+    );
+    let other = contact(3);
+    api.store
+        .write_batch(
+            ws.id,
+            icsync_store::IngestBatch {
+                contacts: &[person.clone(), other.clone()],
+                companies: &[firm.clone()],
+                associations: &[(person.id.clone(), firm.id.clone())],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // An export record linked to the first contact.
+    api.put("/v1/workspaces/acme/export", &api.admin, settings())
+        .await;
+    let record = icsync_domain::HostRecord {
+        host_id: "h1".into(),
+        email: person.email.clone(),
+        external_id: Some("u1".into()),
+        ..Default::default()
+    }
+    .normalized();
+    api.store
+        .put_export_record(ws.id, &record, t(0))
+        .await
+        .unwrap();
+    let claimed = api
+        .store
+        .claim_exports(&icsync_store::ClaimRequest {
+            workspace: ws.id,
+            now: chrono::Utc::now(),
+            due_before: None,
+            not_attempted_since: chrono::Utc::now(),
+            limit: 1,
+            lease: chrono::Duration::seconds(60),
+        })
+        .await
+        .unwrap();
+    api.store
+        .record_export_outcomes(&[icsync_store::ExportOutcome {
+            record: claimed[0].clone(),
+            at: chrono::Utc::now(),
+            result: icsync_store::ExportResult::Exported { note: None },
+            contact: icsync_store::ContactLink {
+                intercom_id: Some(person.id.to_string()),
+                ..Default::default()
+            },
+        }])
+        .await
+        .unwrap();
+
+    let profile = api
+        .get(&format!("/v1/contacts/{}", person.id), &api.host)
+        .await;
+    assert_eq!(profile.status, StatusCode::OK, "{}", profile.text);
+    let shown = &profile.body["contacts"][0];
+    assert_eq!(shown["source"], "host_export");
+    assert_eq!(shown["host_ids"], json!(["h1"]));
+    assert_eq!(
+        shown["tags"],
+        json!([{"id": "93", "name": "vip"}, {"id": "94", "name": null}]),
+        "names come from what icsync has seen named"
+    );
+    assert_eq!(shown["companies"][0]["tags"], json!(["vip"]));
+    let plain = api
+        .get(&format!("/v1/contacts/{}", other.id), &api.host)
+        .await;
+    assert_eq!(plain.body["contacts"][0]["source"], "via_intercom");
+    assert_eq!(plain.body["contacts"][0]["tags"], json!([]));
+}
