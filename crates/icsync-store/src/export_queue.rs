@@ -163,17 +163,15 @@ impl Store {
         Ok(())
     }
 
-    /// Records, before they are attached, the tags an attempt is about to apply, so an
-    /// attempt cut short never leaves a tag the export would not know to take off. Only
-    /// while the claim holds; false otherwise.
-    pub async fn note_export_tags(
+    /// Records, before they are attached, the tags an attempt is about to apply and the
+    /// contact it applies them to, so an attempt cut short never leaves a tag the export would
+    /// not know to take off. Only while the claim holds; false otherwise.
+    pub async fn note_export_link(
         &self,
         claimed: &StoredExportRecord,
-        tags: &[ManagedTag],
+        link: &ContactLink,
     ) -> Result<bool> {
-        let tags = serde_json::to_value(tags).unwrap_or(serde_json::Value::Null);
-        Ok(export_record::Entity::update_many()
-            .col_expr(Column::ManagedTags, Expr::value(tags))
+        Ok(link_columns(export_record::Entity::update_many(), link)
             .filter(Column::Id.eq(claimed.id))
             .filter(Column::ClaimToken.eq(claimed.claim_token))
             .exec(&self.inner.write)

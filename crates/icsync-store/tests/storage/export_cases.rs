@@ -282,17 +282,15 @@ pub async fn export_outcomes_move_the_baseline_only_on_success_and_keep_what_was
         id: "9".into(),
         name: "Gamma".into(),
     }];
-    assert!(!store.note_export_tags(&first[0], &tags).await.unwrap());
-    assert!(store.note_export_tags(&second[0], &tags).await.unwrap());
-    assert_eq!(
-        store
-            .export_record(ws, "h1")
-            .await
-            .unwrap()
-            .unwrap()
-            .managed_tags,
-        tags
-    );
+    let noted = ContactLink {
+        managed_tags: tags.clone(),
+        ..linked()
+    };
+    assert!(!store.note_export_link(&first[0], &noted).await.unwrap());
+    assert!(store.note_export_link(&second[0], &noted).await.unwrap());
+    let stored = store.export_record(ws, "h1").await.unwrap().unwrap();
+    assert_eq!(stored.managed_tags, tags);
+    assert_eq!(stored.intercom_id, linked().intercom_id);
 }
 
 pub async fn an_expired_export_claim_erases_the_baseline_and_settings_changes_requeue(db: &TestDb) {

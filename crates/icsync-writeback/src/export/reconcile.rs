@@ -231,13 +231,23 @@ impl Context<'_> {
         known: Known,
         link: &mut ContactLink,
     ) -> Result<Option<String>, Reconciled> {
-        if link.intercom_id.as_deref() != Some(known.id.as_str()) {
+        if link
+            .intercom_id
+            .as_deref()
+            .is_some_and(|id| id != known.id.as_str())
+        {
             // Another contact than the one tags were applied to: nothing of it is ours yet.
             link.managed_tags.clear();
         }
         link.intercom_id = Some(known.id.clone());
         link.intercom_role.clone_from(&known.role);
         link.archived = known.archived;
+        if known.archived && self.settings.sync_mode == SyncMode::Enrich {
+            return Err(Reconciled::Skipped(format!(
+                "contact {} is archived in Intercom; enrich mode only updates existing contacts and does not unarchive",
+                known.id
+            )));
+        }
         if known.archived {
             match self.writer.unarchive_contact(&known.id).await {
                 Ok(()) => link.archived = false,
@@ -346,7 +356,7 @@ impl Context<'_> {
             // Stored before the attaches: a tag whose attach may happen is always known as
             // ours, even when this attempt is cut short.
             self.store
-                .note_export_tags(record, &link.managed_tags)
+                .note_export_link(record, link)
                 .await
                 .map_err(|e| {
                     Reconciled::Failed(Failure::uncertain(format!(
@@ -445,7 +455,11 @@ impl Context<'_> {
             }
             Err(problem) => return Ok(Reconciled::Rejected(problem)),
         };
-        if link.intercom_id.as_deref() != Some(known.id.as_str()) {
+        if link
+            .intercom_id
+            .as_deref()
+            .is_some_and(|id| id != known.id.as_str())
+        {
             link.managed_tags.clear();
         }
         link.intercom_id = Some(known.id.clone());
