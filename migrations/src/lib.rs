@@ -19,6 +19,7 @@ mod m20261201_000010_extend_writeback_queue;
 mod m20261201_000020_create_api_keys;
 mod m20261201_000021_add_run_progress_and_session_feed;
 mod m20261201_000030_add_conversation_state;
+mod m20261202_000040_create_exports;
 mod m20261202_000050_create_leases;
 
 /// Applies icsync's migrations; see [`MigratorTrait`] for `up`, `down`, `status`.
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000020_create_api_keys::Migration),
             Box::new(m20261201_000021_add_run_progress_and_session_feed::Migration),
             Box::new(m20261201_000030_add_conversation_state::Migration),
+            Box::new(m20261202_000040_create_exports::Migration),
             Box::new(m20261202_000050_create_leases::Migration),
         ]
     }
@@ -63,6 +65,9 @@ pub const TABLES: &[&str] = &[
     "api_keys",
     "seen_signals",
     "writeback_state",
+    "exports",
+    "export_records",
+    "export_tags",
     "instances",
     "workspace_leases",
 ];

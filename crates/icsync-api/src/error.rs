@@ -65,6 +65,10 @@ pub enum ErrorCode {
     Unavailable,
     /// 500: icsync failed; the daemon's log has the cause under the request id.
     InternalError,
+    /// 409: the workspace's export is not configured yet (`PUT /v1/workspaces/{name}/export`).
+    ExportNotConfigured,
+    /// 404: the export holds no record with that host id.
+    ExportRecordNotFound,
 }
 
 impl ErrorCode {
@@ -94,6 +98,8 @@ impl ErrorCode {
         Self::IntercomUnavailable,
         Self::Unavailable,
         Self::InternalError,
+        Self::ExportNotConfigured,
+        Self::ExportRecordNotFound,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +128,8 @@ impl ErrorCode {
             Self::IntercomUnavailable => "intercom_unavailable",
             Self::Unavailable => "unavailable",
             Self::InternalError => "internal_error",
+            Self::ExportNotConfigured => "export_not_configured",
+            Self::ExportRecordNotFound => "export_record_not_found",
         }
     }
 
@@ -130,6 +138,7 @@ impl ErrorCode {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound
+            | Self::ExportRecordNotFound
             | Self::WorkspaceNotFound
             | Self::ContactNotFound
             | Self::AccountNotFound
@@ -146,6 +155,7 @@ impl ErrorCode {
             Self::WorkspaceConnected
             | Self::WorkspaceConflict
             | Self::WorkspaceNotSyncable
+            | Self::ExportNotConfigured
             | Self::OauthNotConfigured => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::IntercomUnavailable => StatusCode::BAD_GATEWAY,
@@ -235,6 +245,12 @@ pub enum ApiError {
     IntercomUnavailable(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error(
+        "workspace {0:?} has no export settings yet: an admin sets them with PUT /v1/workspaces/{0}/export"
+    )]
+    ExportNotConfigured(String),
+    #[error("the export holds no record {0:?}: put it first (PUT /v1/export/records/{{host_id}})")]
+    ExportRecordNotFound(String),
     /// Anything else: logged with its cause, answered with a generic message.
     #[error("internal error: {0}")]
     Internal(Box<dyn std::error::Error + Send + Sync>),
@@ -267,6 +283,8 @@ impl ApiError {
             Self::IntercomUnavailable(_) => ErrorCode::IntercomUnavailable,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::InternalError,
+            Self::ExportNotConfigured(_) => ErrorCode::ExportNotConfigured,
+            Self::ExportRecordNotFound(_) => ErrorCode::ExportRecordNotFound,
         }
     }
 

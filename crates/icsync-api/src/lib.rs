@@ -58,7 +58,7 @@ pub mod ops {
 use axum::Router;
 use axum::extract::Request;
 use axum::response::IntoResponse;
-use routes::{accounts, contacts, cs, feeds, service, status, workspaces};
+use routes::{accounts, contacts, cs, export, feeds, service, status, workspaces};
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -87,6 +87,15 @@ fn documented() -> OpenApiRouter<ApiState> {
         .routes(routes!(cs::set_contact))
         .routes(routes!(cs::set_account_attributes))
         .routes(routes!(cs::batch))
+        .routes(routes!(export::get_settings, export::set_settings))
+        .routes(routes!(
+            export::put_record,
+            export::get_record,
+            export::remove_record
+        ))
+        .routes(routes!(export::batch))
+        .routes(routes!(export::versions))
+        .routes(routes!(export::status))
 }
 
 /// The OpenAPI 3.1 document of [`router`].

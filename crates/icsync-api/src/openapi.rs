@@ -30,6 +30,7 @@ pub(crate) const API_KEY: &str = "api_key";
         (name = "profiles", description = "Contact and account profiles (host)."),
         (name = "feeds", description = "Events, sessions and rollups after a cursor (host)."),
         (name = "cs-attributes", description = "CS attributes the host sets, pushed to Intercom (host)."),
+        (name = "export", description = "Host records exported to Intercom contacts: settings (admin), records and status (host)."),
         (name = "service", description = "Health, readiness, metrics and this document.")
     )
 )]
@@ -88,7 +89,7 @@ error_responses! {
     E401 => "401", "No API key, or one icsync does not know (`unauthorized`).";
     E403 => "403", "The key's scope does not cover this endpoint (`forbidden`).";
     E404 => "404", "No such workspace, contact, account or conversation (`*_not_found`).";
-    E409 => "409", "The request conflicts with the workspace's state (`workspace_connected`, `workspace_conflict`, `workspace_not_syncable`, `oauth_not_configured`).";
+    E409 => "409", "The request conflicts with the workspace's state (`workspace_connected`, `workspace_conflict`, `workspace_not_syncable`, `oauth_not_configured`, `export_not_configured`).";
     E413 => "413", "The body is too large (`payload_too_large`).";
     E422 => "422", "A value icsync refuses (`validation_failed`, `intercom_token_refused`, `intercom_unreachable`, `oauth_code_refused`); `error.field` names it when it is one member.";
     E500 => "500", "icsync failed (`internal_error`); the log has the cause under the request id.";

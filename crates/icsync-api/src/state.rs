@@ -76,6 +76,22 @@ struct Inner {
     services: ApiServices,
     webhooks: Option<Router>,
     metrics: HttpMetrics,
+    export_wake: ExportWake,
+}
+
+/// Wakes the export loop after a host write (the daemon passes `Exporter::wake`); without it
+/// the loop finds new records on its next interval.
+#[derive(Clone, Default)]
+struct ExportWake(Option<Arc<dyn Fn() + Send + Sync>>);
+
+impl std::fmt::Debug for ExportWake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "ExportWake(set)"
+        } else {
+            "ExportWake(none)"
+        })
+    }
 }
 
 impl ApiState {
@@ -94,6 +110,7 @@ impl ApiState {
                 services,
                 webhooks: None,
                 metrics: HttpMetrics::default(),
+                export_wake: ExportWake::default(),
             }),
         })
     }
@@ -110,7 +127,32 @@ impl ApiState {
                 services: inner.services.clone(),
                 webhooks: Some(webhooks),
                 metrics: HttpMetrics::default(),
+                export_wake: inner.export_wake.clone(),
             }),
+        }
+    }
+
+    /// The same state calling `wake` after every host write to the export (the daemon
+    /// passes the export loop's `Exporter::wake`).
+    pub fn with_export_wake(self, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let inner = &self.inner;
+        ApiState {
+            inner: Arc::new(Inner {
+                store: inner.store.clone(),
+                settings: inner.settings.clone(),
+                keys: inner.keys.clone(),
+                services: inner.services.clone(),
+                webhooks: inner.webhooks.clone(),
+                metrics: HttpMetrics::default(),
+                export_wake: ExportWake(Some(wake)),
+            }),
+        }
+    }
+
+    /// Tells the export loop a host write is waiting.
+    pub(crate) fn wake_export(&self) {
+        if let Some(wake) = &self.inner.export_wake.0 {
+            wake();
         }
     }
 

@@ -10,6 +10,7 @@ mod contact;
 mod conversation;
 mod cs;
 mod event;
+mod export;
 mod hash;
 mod ids;
 mod inbox;
@@ -23,6 +24,11 @@ pub use contact::{Contact, ContactRole, Location, normalize_email};
 pub use conversation::{Author, Conversation, ConversationPart, ConversationSource};
 pub use cs::{CsAttributes, CsField, CsPatch, CsSubject, CsValue, TriggerSet};
 pub use event::Event;
+pub use export::{
+    AttributeTarget, CreationMode, DataType, ExportBlocked, ExportSettings, FieldMapping,
+    HostRecord, IMPORTED_TAGS_KEY, ImportedTag, RecordProblem, RemovalMode, StandardAttribute,
+    SyncMode, imported_tags, imported_tags_value, normalize_tag_name, tag_key, wire_value,
+};
 pub use hash::ContentHash;
 pub use ids::{CompanyId, ContactId, ConversationId, PartId, WorkspaceId};
 pub use inbox::{conversation_inbox_url, intercom_app_origin};

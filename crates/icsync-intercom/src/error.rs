@@ -34,6 +34,9 @@ pub enum Error {
     Conflict {
         /// The id Intercom named in the message (`... already exists with id=<id>`), if any.
         existing_id: Option<String>,
+        /// True when Intercom says the existing contact is archived ("An archived contact
+        /// matching those details already exists with id=...").
+        archived: bool,
         /// Intercom's message.
         message: String,
         /// Intercom's `request_id`.
@@ -218,6 +221,10 @@ pub(crate) fn from_status(status: u16, body: &[u8], request_id_header: Option<St
         },
         409 => Error::Conflict {
             existing_id: existing_id_from_message(&message),
+            archived: message
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("an archived contact"),
             message,
             request_id,
         },

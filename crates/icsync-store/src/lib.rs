@@ -18,6 +18,8 @@ mod cs;
 mod cs_queue;
 pub mod entities;
 mod error;
+mod export;
+mod export_queue;
 mod fingerprint;
 mod ingest;
 mod leases;
@@ -40,6 +42,11 @@ pub use conversations::{ConversationVersion, StoredConversation};
 pub use cs::{CsRecord, CsWrite};
 pub use cs_queue::{ClaimRequest, PushFailure, PushOutcome, WritebackCounts};
 pub use error::{Result, StoreError};
+pub use export::{
+    ExportProvisioning, ExportState, ExportStatus, ExportVersion, ExportWrite, ManagedTag,
+    StoredExportRecord, desired_hash,
+};
+pub use export_queue::{ContactLink, ExportCounts, ExportOutcome, ExportProblem, ExportResult};
 pub use fingerprint::{Fingerprint, TableFingerprint};
 pub use ingest::Counts;
 #[cfg(feature = "test-hooks")]

@@ -52,9 +52,10 @@ pub struct AttributeNames {
     pub cs_owner_email: String,
 }
 
-/// A configuration value that cannot work, with its key (`writeback.` + key) and the fix.
+/// A configuration value that cannot work, with its full key (`writeback.trigger`,
+/// `export.lease_secs`) and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`writeback.{key}` = {value:?}: {problem}")]
+#[error("`{key}` = {value:?}: {problem}")]
 pub struct ConfigProblem {
     pub key: String,
     pub value: String,
@@ -218,7 +219,7 @@ impl WritebackConfig {
     /// Checks every value; the first problem names its key.
     pub fn validate(&self) -> Result<(), ConfigProblem> {
         let problem = |key: String, value: &dyn std::fmt::Display, problem: &str| ConfigProblem {
-            key,
+            key: format!("writeback.{key}"),
             value: value.to_string(),
             problem: problem.to_owned(),
         };

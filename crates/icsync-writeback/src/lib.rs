@@ -18,6 +18,8 @@
 //! of host writes, pushes, 5xx, 429s and restarts.
 
 mod config;
+mod delivery;
+pub mod export;
 mod import;
 mod input;
 mod provision;

@@ -1,10 +1,12 @@
 //! Data attributes: before the first push in a workspace (and whenever the configured names
 //! change) list Intercom's contact and company attributes and create the missing ones with the
 //! right type. A name that exists with another type, archived, standard, or on the other model
-//! is a configuration error shown in status, never skipped.
+//! is a configuration error shown in status, never skipped. Writeback (CS attributes) and
+//! export (mapped host properties) both provision through [`provision_requirements`].
 
 use crate::config::{AttributeType, Model, WritebackConfig};
 use crate::writer::IntercomWriter;
+use async_trait::async_trait;
 use icsync_intercom::Created;
 use icsync_intercom::models::{DataAttribute, DataAttributeCreate, DataAttributeModel, DataType};
 
@@ -17,6 +19,50 @@ pub(crate) enum Provisioned {
     ConfigError(String),
     /// Intercom could not be asked (retryable); try again on the next drain.
     Unreachable(icsync_intercom::Error),
+}
+
+/// One attribute that must exist in Intercom.
+#[derive(Debug, Clone)]
+pub(crate) struct Requirement {
+    pub model: Model,
+    pub name: String,
+    pub data_type: DataType,
+    /// Where the name comes from, for the fix in messages (`writeback.contact_attributes.health`,
+    /// `the export mapping of property seats`).
+    pub key: String,
+    pub description: String,
+}
+
+/// The two data-attribute calls provisioning makes.
+#[async_trait]
+pub(crate) trait AttributeApi: Send + Sync {
+    async fn list(
+        &self,
+        model: DataAttributeModel,
+    ) -> Result<Vec<DataAttribute>, icsync_intercom::Error>;
+    async fn create(
+        &self,
+        create: &DataAttributeCreate,
+    ) -> Result<Created<DataAttribute>, icsync_intercom::Error>;
+}
+
+struct WriterApi<'a>(&'a dyn IntercomWriter);
+
+#[async_trait]
+impl AttributeApi for WriterApi<'_> {
+    async fn list(
+        &self,
+        model: DataAttributeModel,
+    ) -> Result<Vec<DataAttribute>, icsync_intercom::Error> {
+        self.0.list_data_attributes(model).await
+    }
+
+    async fn create(
+        &self,
+        create: &DataAttributeCreate,
+    ) -> Result<Created<DataAttribute>, icsync_intercom::Error> {
+        self.0.create_data_attribute(create).await
+    }
 }
 
 fn wire_model(model: Model) -> DataAttributeModel {
@@ -40,18 +86,11 @@ fn model_key(model: Model) -> &'static str {
     }
 }
 
-/// Checks that an existing attribute can take writeback's values.
-fn check(
-    existing: &DataAttribute,
-    model: Model,
-    key: &str,
-    kind: AttributeType,
-) -> Result<(), String> {
+/// Checks that an existing attribute can take the values.
+fn check(existing: &DataAttribute, required: &Requirement) -> Result<(), String> {
     let name = &existing.name;
-    let fix = format!(
-        "choose another name in writeback.{}.{key}",
-        model_key(model)
-    );
+    let model = required.model;
+    let fix = format!("choose another name in {}", required.key);
     if existing.custom != Some(true) {
         return Err(format!(
             "`{name}` is a standard Intercom {} attribute; {fix}",
@@ -68,11 +107,11 @@ fn check(
         .data_type
         .as_ref()
         .map_or("unknown", |t| t.as_str());
-    if actual != kind.as_str() {
+    if actual != required.data_type.as_str() {
         return Err(format!(
-            "the {} attribute `{name}` exists in Intercom as {actual}, writeback needs {} (Intercom cannot change a type); {fix}",
+            "the {} attribute `{name}` exists in Intercom as {actual}, icsync needs {} (Intercom cannot change a type); {fix}",
             model.as_str(),
-            kind.as_str()
+            required.data_type.as_str()
         ));
     }
     if existing.api_writable == Some(false) {
@@ -88,18 +127,35 @@ fn find<'a>(list: &'a [DataAttribute], name: &str) -> Option<&'a DataAttribute> 
     list.iter().find(|a| a.name.eq_ignore_ascii_case(name))
 }
 
-/// Lists both models' attributes and creates what is missing.
+/// Lists both models' attributes and creates what writeback's configuration needs.
 pub(crate) async fn provision(
     config: &WritebackConfig,
     writer: &dyn IntercomWriter,
 ) -> Provisioned {
+    let requirements: Vec<Requirement> = config
+        .attributes()
+        .map(|(model, field, name, kind)| Requirement {
+            model,
+            name: name.trim().to_owned(),
+            data_type: wire_type(kind),
+            key: format!("writeback.{}.{}", model_key(model), field.name()),
+            description: format!(
+                "{} set by the customer-success platform (written by icsync)",
+                field.name().replace('_', " ")
+            ),
+        })
+        .collect();
+    provision_requirements(&requirements, &WriterApi(writer)).await
+}
+
+/// Lists both models' attributes (they share one namespace) and creates the missing ones.
+pub(crate) async fn provision_requirements(
+    requirements: &[Requirement],
+    api: &dyn AttributeApi,
+) -> Provisioned {
     let lists = async {
-        let contacts = writer
-            .list_data_attributes(DataAttributeModel::Contact)
-            .await?;
-        let companies = writer
-            .list_data_attributes(DataAttributeModel::Company)
-            .await?;
+        let contacts = api.list(DataAttributeModel::Contact).await?;
+        let companies = api.list(DataAttributeModel::Company).await?;
         Ok::<_, icsync_intercom::Error>((contacts, companies))
     };
     let (contacts, companies) = match lists.await {
@@ -107,47 +163,42 @@ pub(crate) async fn provision(
         Err(e) => return Provisioned::Unreachable(e),
     };
     let mut created = 0;
-    for (model, field, name, kind) in config.attributes() {
-        let (own, other) = match model {
+    for required in requirements {
+        let (own, other) = match required.model {
             Model::Contact => (&contacts, &companies),
             Model::Company => (&companies, &contacts),
         };
-        if let Some(existing) = find(own, name) {
-            if let Err(problem) = check(existing, model, field.name(), kind) {
+        if let Some(existing) = find(own, &required.name) {
+            if let Err(problem) = check(existing, required) {
                 return Provisioned::ConfigError(problem);
             }
             continue;
         }
-        if let Some(taken) = find(other, name) {
-            let other_model = if model == Model::Contact {
+        if let Some(taken) = find(other, &required.name) {
+            let other_model = if required.model == Model::Contact {
                 "company"
             } else {
                 "contact"
             };
             return Provisioned::ConfigError(format!(
-                "`{}` is already a {other_model} attribute in Intercom, and contact and company attributes share one namespace; choose another name in writeback.{}.{}",
-                taken.name,
-                model_key(model),
-                field.name()
+                "`{}` is already a {other_model} attribute in Intercom, and contact and company attributes share one namespace; choose another name in {}",
+                taken.name, required.key
             ));
         }
         let create = DataAttributeCreate {
-            name: name.trim().to_owned(),
-            model: wire_model(model),
-            data_type: wire_type(kind),
-            description: Some(format!(
-                "{} set by the customer-success platform (written by icsync)",
-                field.name().replace('_', " ")
-            )),
+            name: required.name.clone(),
+            model: wire_model(required.model),
+            data_type: required.data_type.clone(),
+            description: Some(required.description.clone()),
             messenger_writable: Some(false),
         };
-        match writer.create_data_attribute(&create).await {
+        match api.create(&create).await {
             Ok(Created::New(_)) => {
-                tracing::info!(model = model.as_str(), attribute = %create.name, "data attribute created");
+                tracing::info!(model = required.model.as_str(), attribute = %create.name, "data attribute created");
                 created += 1;
             }
             Ok(Created::Existing(existing)) => {
-                if let Err(problem) = check(&existing, model, field.name(), kind) {
+                if let Err(problem) = check(&existing, required) {
                     return Provisioned::ConfigError(problem);
                 }
             }
@@ -157,11 +208,10 @@ pub(crate) async fn provision(
                 },
             ) => {
                 return Provisioned::ConfigError(format!(
-                    "Intercom refused to create the {} attribute `{}` ({e}); choose another name in writeback.{}.{}",
-                    model.as_str(),
+                    "Intercom refused to create the {} attribute `{}` ({e}); choose another name in {}",
+                    required.model.as_str(),
                     create.name,
-                    model_key(model),
-                    field.name()
+                    required.key
                 ));
             }
             Err(e) => return Provisioned::Unreachable(e),

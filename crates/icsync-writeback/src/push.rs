@@ -4,19 +4,18 @@
 //! **Invariant**: this is the only code that sends mutating requests to Intercom.
 
 use crate::config::Model;
+use crate::delivery::{Failure, FailureKind, attempt_deadline};
 use crate::provision::{Provisioned, provision};
 use crate::service::{Writeback, WritebackError};
 use crate::status::{Blocked, blocked};
 use crate::writer::IntercomWriter;
 use futures::StreamExt;
 use icsync_domain::{CompanyId, CsSubject, Workspace};
-use icsync_intercom::Error;
 use icsync_store::{ClaimRequest, CsRecord, PushOutcome, WritebackState};
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 use tracing::Instrument;
 
 /// How one drain runs.
@@ -283,7 +282,7 @@ impl Writeback {
                 let at = self.now();
                 return Ok((subject, Outcome::Unchanged, None, PushOutcome::Pushed { record, attributes: sent, at }));
             }
-            let deadline = Duration::from_secs(self.config().lease_secs.saturating_sub(15).max(15));
+            let deadline = attempt_deadline(self.config().lease_secs);
             let result = match tokio::time::timeout(deadline, self.send(workspace, writer, &record, payload)).await {
                 Ok(result) => result?,
                 Err(_) => Err(Failure::uncertain(format!(
@@ -302,15 +301,11 @@ impl Writeback {
                     let mark = PushOutcome::Gone { record, error: reason.clone(), at: now };
                     (Outcome::Gone(reason), None, mark)
                 }
-                Err(Failure { reason, kind }) => {
-                    let attempts = u32::try_from(record.attempts).unwrap_or(0) + 1;
-                    let mut wait = self.config().backoff.delay(attempts);
-                    if let FailureKind::RetryAfter(after) = kind {
-                        wait = wait.max(after);
-                    }
-                    let retry_at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                Err(failure) => {
+                    let retry_at = failure.retry_at(&self.config().backoff, record.attempts, now);
+                    let Failure { reason, kind } = failure;
                     let uncertain = kind == FailureKind::Uncertain;
-                    tracing::warn!(error = %reason, uncertain, retry_in_s = wait.as_secs(), "push failed");
+                    tracing::warn!(error = %reason, uncertain, retry_in_s = (retry_at - now).num_seconds(), "push failed");
                     let fatal = (kind == FailureKind::Unauthorized).then(|| reason.clone());
                     let mark = PushOutcome::Failed { record, error: reason.clone(), retry_at, uncertain };
                     (Outcome::Failed(reason), fatal, mark)
@@ -336,7 +331,7 @@ impl Writeback {
             CsSubject::Contact(id) => Ok(writer
                 .update_contact(id, payload)
                 .await
-                .map_err(|e| Failure::from_error(e, Model::Contact))),
+                .map_err(|e| Failure::from_error(e, Model::Contact.as_str()))),
             CsSubject::Company(id) => {
                 let stored = self
                     .store()
@@ -358,56 +353,9 @@ impl Writeback {
                         ),
                         kind: FailureKind::Gone,
                     }),
-                    Err(e) => Err(Failure::from_error(e, Model::Company)),
+                    Err(e) => Err(Failure::from_error(e, Model::Company.as_str())),
                 })
             }
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum FailureKind {
-    /// Intercom did not act on it (4xx, a 429, a refused connection, a local precondition).
-    Definite,
-    /// Intercom may have applied it (5xx, timeout, dropped connection).
-    Uncertain,
-    /// A 429 whose budget ran out: not applied, retry no sooner than this.
-    RetryAfter(Duration),
-    /// 401: the whole workspace is affected.
-    Unauthorized,
-    /// 404: the contact or company is gone.
-    Gone,
-}
-
-#[derive(Debug)]
-struct Failure {
-    reason: String,
-    kind: FailureKind,
-}
-
-impl Failure {
-    fn uncertain(reason: String) -> Self {
-        Self {
-            reason,
-            kind: FailureKind::Uncertain,
-        }
-    }
-
-    fn from_error(error: Error, model: Model) -> Self {
-        let kind = match &error {
-            Error::NotFound { .. } => FailureKind::Gone,
-            Error::Unauthorized { .. } => FailureKind::Unauthorized,
-            Error::RateLimited { retry_after } => FailureKind::RetryAfter(*retry_after),
-            e if e.may_have_been_processed() => FailureKind::Uncertain,
-            _ => FailureKind::Definite,
-        };
-        let reason = match kind {
-            FailureKind::Gone => format!(
-                "the {} does not exist in Intercom ({error})",
-                model.as_str()
-            ),
-            _ => error.to_string(),
-        };
-        Self { reason, kind }
     }
 }

@@ -37,6 +37,8 @@ pub struct CompanyView {
     pub custom_attributes: Map<String, Value>,
     #[schema(value_type = Object)]
     pub other_attributes: Map<String, Value>,
+    /// The company's tag names, as the last import saw them.
+    pub tags: Vec<String>,
     pub first_imported_at: DateTime<Utc>,
     pub last_imported_at: DateTime<Utc>,
 }
@@ -63,6 +65,10 @@ impl From<&LocatedCompany> for CompanyView {
             last_request_at: c.last_request_at,
             custom_attributes: c.custom_attributes.clone(),
             other_attributes: c.other_attributes.clone(),
+            tags: icsync_domain::imported_tags(&c.other_attributes)
+                .into_iter()
+                .map(|t| t.name.unwrap_or(t.id))
+                .collect(),
             first_imported_at: stored.first_imported_at,
             last_imported_at: stored.last_imported_at,
         }

@@ -3,6 +3,7 @@
 
 mod account;
 mod cs;
+mod export;
 mod feed;
 mod profile;
 mod status;
@@ -10,6 +11,7 @@ mod workspace;
 
 pub use account::*;
 pub use cs::*;
+pub use export::*;
 pub use feed::*;
 pub use profile::*;
 pub use status::*;

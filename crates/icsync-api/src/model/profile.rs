@@ -32,6 +32,23 @@ pub struct CompanySummary {
     #[schema(value_type = Option<f64>)]
     pub monthly_spend: Option<Decimal>,
     pub user_count: Option<i64>,
+    /// The company's tag names, as the last import saw them.
+    pub tags: Vec<String>,
+}
+
+/// A tag as an import saw it on a contact.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TagView {
+    pub id: String,
+    /// `null` when icsync has not seen the tag's name (Intercom lists a contact's tags by id).
+    pub name: Option<String>,
+}
+
+fn tag_names(other: &icsync_domain::AttributeMap) -> Vec<String> {
+    icsync_domain::imported_tags(other)
+        .into_iter()
+        .map(|t| t.name.unwrap_or(t.id))
+        .collect()
 }
 
 impl From<&StoredCompany> for CompanySummary {
@@ -43,6 +60,7 @@ impl From<&StoredCompany> for CompanySummary {
             plan_name: c.company.plan_name.clone(),
             monthly_spend: c.company.monthly_spend,
             user_count: c.company.user_count,
+            tags: tag_names(&c.company.other_attributes),
         }
     }
 }
@@ -78,6 +96,14 @@ pub struct ContactView {
     #[schema(value_type = Object)]
     pub other_attributes: Map<String, Value>,
     pub companies: Vec<CompanySummary>,
+    /// The contact's tags as the last import saw them (at most the 10 Intercom lists inline).
+    pub tags: Vec<TagView>,
+    /// `via_intercom` for a contact that came from Intercom, `host_export` for one the host's
+    /// export created or matched (its records are in `host_ids`).
+    #[schema(example = "via_intercom")]
+    pub source: String,
+    /// The host records exported to this contact.
+    pub host_ids: Vec<String>,
     /// The CS attributes the host set on this contact, if any.
     pub cs_attributes: Option<CsView>,
     /// When Intercom first answered that the contact no longer exists.
@@ -87,14 +113,33 @@ pub struct ContactView {
 }
 
 impl ContactView {
+    /// `host_ids`: the export records linked to the contact; `known_tags`: tag id -> name for
+    /// the tags icsync has seen named (the export's, the companies').
     pub(crate) fn new(
         located: &LocatedContact,
         companies: &[StoredCompany],
         cs_attributes: Option<CsView>,
+        host_ids: Vec<String>,
+        known_tags: &std::collections::HashMap<String, String>,
     ) -> Self {
         let stored = &located.contact;
         let c = &stored.contact;
+        let tags = icsync_domain::imported_tags(&c.other_attributes)
+            .into_iter()
+            .map(|t| TagView {
+                name: t.name.or_else(|| known_tags.get(&t.id).cloned()),
+                id: t.id,
+            })
+            .collect();
+        let source = if host_ids.is_empty() {
+            "via_intercom"
+        } else {
+            "host_export"
+        };
         ContactView {
+            tags,
+            source: source.to_owned(),
+            host_ids,
             icsync_id: located.icsync_id,
             intercom_id: c.id.to_string(),
             external_id: c.external_id.clone(),

@@ -98,7 +98,29 @@ pub async fn contact_profile(
             .await?
             .as_ref()
             .map(CsView::from);
-        views.push(ContactView::new(located, &companies, cs_attributes));
+        let host_ids = store
+            .export_records_of_contact(workspace.id, id.as_str())
+            .await?;
+        let mut known_tags: std::collections::HashMap<String, String> = store
+            .export_tags(workspace.id)
+            .await?
+            .into_values()
+            .map(|t| (t.id, t.name))
+            .collect();
+        for company in &companies {
+            for tag in icsync_domain::imported_tags(&company.company.other_attributes) {
+                if let Some(name) = tag.name {
+                    known_tags.insert(tag.id, name);
+                }
+            }
+        }
+        views.push(ContactView::new(
+            located,
+            &companies,
+            cs_attributes,
+            host_ids,
+            &known_tags,
+        ));
         events.extend(
             store
                 .contact_events(workspace.id, id, None, events_limit)

@@ -5,6 +5,7 @@ pub(crate) mod accounts;
 pub(crate) mod connect;
 pub(crate) mod contacts;
 pub(crate) mod cs;
+pub(crate) mod export;
 pub(crate) mod feeds;
 pub(crate) mod service;
 pub(crate) mod status;

@@ -7,6 +7,7 @@
 mod auth;
 mod cs;
 mod errors;
+mod export;
 mod feeds;
 mod metrics;
 mod openapi;

@@ -1,7 +1,10 @@
 //! Intercom companies into domain [`Company`]s.
 
 use super::{Converted, Rejected, put, put_str, to_json};
-use icsync_domain::{AttributeMap, Company, CompanyId, split_custom_attributes};
+use icsync_domain::{
+    AttributeMap, Company, CompanyId, IMPORTED_TAGS_KEY, ImportedTag, imported_tags_value,
+    split_custom_attributes,
+};
 use icsync_intercom::models;
 
 /// Converts a wire company; only a company without an id is rejected.
@@ -16,6 +19,21 @@ pub fn convert(wire: models::Company) -> Result<Converted<Company>, Rejected> {
     let plan = wire.plan.unwrap_or_default();
     put_str(&mut other, "plan_id", &plan.id);
     put(&mut other, "tags", wire.tags.as_ref().and_then(to_json));
+    if let Some(list) = &wire.tags {
+        let tags: Vec<ImportedTag> = list
+            .tags
+            .iter()
+            .map(|t| ImportedTag {
+                id: t.id.clone(),
+                name: t.name.clone(),
+            })
+            .collect();
+        put(
+            &mut other,
+            IMPORTED_TAGS_KEY,
+            Some(imported_tags_value(&tags)),
+        );
+    }
     put(&mut other, "segments", wire.segments.clone());
     for (key, value) in wire.extra {
         if key != "type" && !value.is_null() {
@@ -57,6 +75,20 @@ mod tests {
         );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn company_tags_are_kept_with_their_names() {
+        let converted =
+            convert(fixture("company_realistic.json")).unwrap_or_else(|e| panic!("{e:?}"));
+        let tags = icsync_domain::imported_tags(&converted.record.other_attributes);
+        assert_eq!(
+            tags,
+            vec![ImportedTag {
+                id: "115".into(),
+                name: Some("vip".into())
+            }]
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use super::{Converted, Rejected, put, put_bool, put_str, put_time, to_json};
 use icsync_domain::{
-    AttributeMap, CompanyId, Contact, ContactId, ContactRole, Location, split_custom_attributes,
+    AttributeMap, CompanyId, Contact, ContactId, ContactRole, IMPORTED_TAGS_KEY, ImportedTag,
+    Location, imported_tags_value, split_custom_attributes,
 };
 use icsync_intercom::models;
 
@@ -69,6 +70,20 @@ pub fn convert(
     put_str(&mut other, "os", &wire.os);
     put(&mut other, "social_profiles", wire.social_profiles.clone());
     put(&mut other, "tags", wire.tags.as_ref().and_then(to_json));
+    if let Some(list) = &wire.tags {
+        // Inline contact tags carry ids only; the name is filled in where icsync knows it.
+        let tags: Vec<ImportedTag> = list
+            .data
+            .iter()
+            .filter_map(|t| t.id.clone())
+            .map(|id| ImportedTag { id, name: None })
+            .collect();
+        put(
+            &mut other,
+            IMPORTED_TAGS_KEY,
+            Some(imported_tags_value(&tags)),
+        );
+    }
     put(&mut other, "notes", wire.notes.as_ref().and_then(to_json));
     let location = wire.location.unwrap_or_default();
     put_str(&mut other, "location_country_code", &location.country_code);
@@ -156,6 +171,23 @@ mod tests {
         // Some fixtures are lists or wrap the contact.
         let contact = value.get("data").and_then(|d| d.get(0)).unwrap_or(&value);
         serde_json::from_str(&contact.to_string()).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn contact_tags_are_kept_by_id() {
+        let converted =
+            convert(fixture("contact_realistic.json"), None).unwrap_or_else(|e| panic!("{e:?}"));
+        let tags = icsync_domain::imported_tags(&converted.contact.record.other_attributes);
+        assert_eq!(
+            tags,
+            vec![ImportedTag {
+                id: "93".into(),
+                name: None
+            }],
+            "inline contact tags carry ids only"
+        );
+        let none = convert(fixture("contact.json"), None).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(icsync_domain::imported_tags(&none.contact.record.other_attributes).is_empty());
     }
 
     #[test]

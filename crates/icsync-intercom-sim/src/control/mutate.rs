@@ -172,6 +172,82 @@ pub(crate) fn delete_contact(st: &AppState, id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Archives a contact as `POST /contacts/{id}/archive` does.
+pub(crate) fn archive_contact(st: &AppState, id: &str) -> Result<(), ApiError> {
+    let mut w = st.write();
+    let slot = w.contact_slot(id).ok_or_else(ApiError::user_not_found)?;
+    set_flag(&mut w, slot, crate::model::contact::FLAG_ARCHIVED, true);
+    topics::contact(st, &w, slot, ContactChange::Archived);
+    Ok(())
+}
+
+/// Tags a contact as a person in Intercom's UI would (the tag is created when missing).
+pub(crate) fn tag_contact(st: &AppState, id: &str, name: &str) -> Result<String, ApiError> {
+    let mut w = st.write();
+    let slot = w.contact_slot(id).ok_or_else(ApiError::user_not_found)?;
+    let idx = match w
+        .tags
+        .iter()
+        .position(|t| t.name.eq_ignore_ascii_case(name))
+    {
+        Some(i) => i as u32,
+        None => {
+            let tag_id = w.next_tag_id;
+            w.next_tag_id += 1;
+            w.tags.push(crate::model::world::Tag {
+                id: tag_id,
+                name: name.to_owned(),
+            });
+            (w.tags.len() - 1) as u32
+        }
+    };
+    let ext = w.contact_ext(slot, crate::server::state::now_ms());
+    if !ext.data.tags.contains(&idx) {
+        ext.data.tags.push(idx);
+    }
+    Ok(w.tags[idx as usize].id.to_string())
+}
+
+/// The state of a contact: `live`, `archived` or `deleted`; `None` for an unknown id.
+pub(crate) fn contact_state(st: &AppState, id: &str) -> Option<&'static str> {
+    let w = st.read();
+    let oid = crate::model::ids::ObjectId::parse(id)?;
+    let rec = w.contacts.get(oid.slot() as usize)?;
+    (rec.id == oid).then(|| {
+        if rec.is_deleted() {
+            "deleted"
+        } else if rec.is_live() {
+            "live"
+        } else {
+            "archived"
+        }
+    })
+}
+
+/// The names of a contact's tags, sorted (archived contacts too).
+pub(crate) fn contact_tag_names(st: &AppState, id: &str) -> Result<Vec<String>, ApiError> {
+    let w = st.read();
+    let slot = w.contact_slot(id).ok_or_else(ApiError::user_not_found)?;
+    let mut names: Vec<String> = w
+        .contact_data(slot)
+        .tags
+        .iter()
+        .filter_map(|&t| w.tags.get(t as usize))
+        .map(|t| t.name.clone())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Ids of the contacts (live or archived) with this email, trimmed and case-insensitively.
+pub(crate) fn contact_ids_by_email(st: &AppState, email: &str) -> Vec<String> {
+    let w = st.read();
+    w.contacts_by_email(email)
+        .into_iter()
+        .map(|s| w.contacts[s as usize].id.to_string())
+        .collect()
+}
+
 pub(crate) fn add_contact_event(
     st: &AppState,
     id: &str,

@@ -40,6 +40,33 @@ impl SimHandle {
         mutate::delete_contact(&self.state, id)
     }
 
+    /// Archives a contact (it leaves list and search; `POST /contacts` then answers 409 "An
+    /// archived contact ...").
+    pub fn archive_contact(&self, id: &str) -> Result<(), ApiError> {
+        mutate::archive_contact(&self.state, id)
+    }
+
+    /// Tags a contact as a person in Intercom would (creating the tag when missing); returns
+    /// the tag id.
+    pub fn tag_contact(&self, id: &str, tag_name: &str) -> Result<String, ApiError> {
+        mutate::tag_contact(&self.state, id, tag_name)
+    }
+
+    /// `live`, `archived` or `deleted`; `None` when the simulator never had the id.
+    pub fn contact_state(&self, id: &str) -> Option<&'static str> {
+        mutate::contact_state(&self.state, id)
+    }
+
+    /// The names of a contact's tags, sorted (archived contacts too).
+    pub fn contact_tag_names(&self, id: &str) -> Result<Vec<String>, ApiError> {
+        mutate::contact_tag_names(&self.state, id)
+    }
+
+    /// Ids of live and archived contacts with this email (trimmed, case-insensitive).
+    pub fn contact_ids_by_email(&self, email: &str) -> Vec<String> {
+        mutate::contact_ids_by_email(&self.state, email)
+    }
+
     /// Adds a data event (created now unless `created_at` is given). It changes nothing else
     /// on the contact (no `updated_at`, no `last_seen_at`).
     pub fn add_event(

@@ -77,7 +77,14 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/contacts/{id}/companies/{company_id}",
             axum::routing::delete(contact_companies::detach_route),
         )
-        .route("/contacts/{id}/tags", get(admin::contact_tags))
+        .route(
+            "/contacts/{id}/tags",
+            get(admin::contact_tags).post(admin::attach_contact_tag),
+        )
+        .route(
+            "/contacts/{id}/tags/{tag_id}",
+            axum::routing::delete(admin::detach_contact_tag),
+        )
         .route(
             "/companies",
             get(companies::list).post(company_write::create_or_update),

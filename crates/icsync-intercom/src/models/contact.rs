@@ -232,6 +232,19 @@ pub struct ContactWrite {
     /// Custom attributes to set (`null` clears one).
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub custom_attributes: Map<String, Value>,
+    /// Standard attributes to clear: each is sent as `null` (names from Intercom's contact
+    /// fields, e.g. `name`, `phone`).
+    #[serde(flatten, serialize_with = "nulls")]
+    pub cleared: Vec<&'static str>,
+}
+
+fn nulls<S: serde::Serializer>(names: &[&'static str], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(names.len()))?;
+    for name in names {
+        map.serialize_entry(name, &Value::Null)?;
+    }
+    map.end()
 }
 
 impl ContactWrite {
@@ -261,4 +274,17 @@ pub struct ContactArchived {
     /// True once archived.
     #[serde(default)]
     pub archived: bool,
+}
+
+/// Answer of `DELETE /contacts/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactDeleted {
+    /// Contact id.
+    pub id: String,
+    /// External id.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// True once deleted.
+    #[serde(default)]
+    pub deleted: bool,
 }

@@ -16,7 +16,9 @@ mod tag;
 pub use admin::{Admin, AdminList, App};
 pub use common::{AddressableList, ObjectRef, Pages, TagList};
 pub use company::{Company, CompanyUpsert, Plan};
-pub use contact::{Avatar, Contact, ContactArchived, ContactRole, ContactWrite, Location};
+pub use contact::{
+    Avatar, Contact, ContactArchived, ContactDeleted, ContactRole, ContactWrite, Location,
+};
 pub use conversation::{
     Author, Conversation, ConversationContactRef, ConversationContacts, ConversationPart,
     ConversationPartList, ConversationSource, ConversationState, ConversationStatistics,

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::client::IntercomClient;
 use crate::error::Error;
-use crate::models::{Company, Contact, ContactArchived, ContactWrite, Tag};
+use crate::models::{Company, Contact, ContactArchived, ContactDeleted, ContactWrite, Tag};
 use crate::page::{Cursor, PageStream, paginate, wrong_cursor};
 use crate::resources::{Created, ListWire, cursor_page, numbered_page, page_number, segment};
 use crate::search::SearchRequest;
@@ -112,6 +112,83 @@ impl Contacts {
             }
             Err(err) => Err(err),
         }
+    }
+
+    /// `POST /contacts` without resolving a conflict: a 409 comes back as [`Error::Conflict`]
+    /// with the existing contact's id and whether it is archived (an archived contact cannot
+    /// be read until it is unarchived). Repeated after an ambiguous failure only when the body
+    /// has an email or external id (a repeat can then only answer 409).
+    pub async fn create_or_conflict(&self, contact: &ContactWrite) -> Result<Contact, Error> {
+        let repeat = if contact.has_identity() {
+            Repeat::Idempotent
+        } else {
+            Repeat::OnlyIfNotProcessed
+        };
+        let call = Call::post("/contacts", Kind::Write, "created contact")
+            .body(to_value(contact)?)
+            .repeat(repeat);
+        self.client
+            .transport
+            .json(&call, self.client.priority)
+            .await
+    }
+
+    /// `POST /contacts/{id}/unarchive` (repeating it cannot do harm).
+    pub async fn unarchive(&self, id: &str) -> Result<ContactArchived, Error> {
+        let call = Call::post(
+            format!("/contacts/{}/unarchive", segment(id)),
+            Kind::Write,
+            "unarchived contact",
+        )
+        .safe_to_repeat();
+        self.client
+            .transport
+            .json(&call, self.client.priority)
+            .await
+    }
+
+    /// `DELETE /contacts/{id}`: permanent.
+    pub async fn delete(&self, id: &str) -> Result<ContactDeleted, Error> {
+        let call = Call::new(
+            reqwest::Method::DELETE,
+            format!("/contacts/{}", segment(id)),
+            Kind::Write,
+            "deleted contact",
+        );
+        self.client
+            .transport
+            .json(&call, self.client.priority)
+            .await
+    }
+
+    /// `POST /contacts/{id}/tags` `{id: tag_id}`: tags the contact (tagging twice changes
+    /// nothing, so a repeat is safe).
+    pub async fn attach_tag(&self, contact_id: &str, tag_id: &str) -> Result<Tag, Error> {
+        let call = Call::post(
+            format!("/contacts/{}/tags", segment(contact_id)),
+            Kind::Write,
+            "tag attached to a contact",
+        )
+        .body(serde_json::json!({ "id": tag_id }))
+        .safe_to_repeat();
+        self.client
+            .transport
+            .json(&call, self.client.priority)
+            .await
+    }
+
+    /// `DELETE /contacts/{id}/tags/{tag_id}`.
+    pub async fn detach_tag(&self, contact_id: &str, tag_id: &str) -> Result<Tag, Error> {
+        let call = Call::new(
+            reqwest::Method::DELETE,
+            format!("/contacts/{}/tags/{}", segment(contact_id), segment(tag_id)),
+            Kind::Write,
+            "tag detached from a contact",
+        );
+        self.client
+            .transport
+            .json(&call, self.client.priority)
+            .await
     }
 
     /// `PUT /contacts/{id}`: a partial update (only the fields set are sent).

@@ -85,6 +85,7 @@ async fn populate(db: &TestDb, ws: WorkspaceId) {
             .await
             .unwrap()
     );
+    crate::export_cases::populate_export(db, ws).await;
     let run = db
         .store
         .start_run(ws, &StreamName::new("users"))

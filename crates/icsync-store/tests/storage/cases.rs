@@ -1470,4 +1470,5 @@ pub async fn huge_numbers_and_control_characters_are_kept(db: &TestDb) {
         .unwrap();
     assert_eq!(again.written(), 0);
 }
+pub use crate::export_cases::*;
 pub use crate::writeback_cases::*;

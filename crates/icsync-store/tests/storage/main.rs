@@ -8,6 +8,7 @@
 mod api_cases;
 mod cases;
 mod conversation_cases;
+mod export_cases;
 mod fixtures;
 mod support;
 mod writeback_cases;
@@ -66,6 +67,10 @@ storage_suite!(
     newer_only_writes_never_take_a_record_back_in_time,
     conversations_never_go_back_and_404s_are_marked_deleted,
     host_contacts_find_their_conversations_by_email,
+    export_records_wait_only_while_they_differ_from_the_last_successful_export,
+    export_outcomes_move_the_baseline_only_on_success_and_keep_what_was_learnt,
+    an_expired_export_claim_erases_the_baseline_and_settings_changes_requeue,
+    export_status_counts_and_versions,
 );
 
 /// The cases of what the HTTP API reads and writes, on both backends.
