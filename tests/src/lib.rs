@@ -5,7 +5,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod browser;
-pub mod console;
 pub mod sync;
 
 use icsync_daemon::{Application, Settings};

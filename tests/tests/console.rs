@@ -11,7 +11,6 @@ use fantoccini::Locator;
 use icsync_api::Scope;
 use icsync_intercom_sim::{SimConfig, Simulator};
 use icsync_tests::browser::Browser;
-use icsync_tests::console::serve_console;
 use icsync_tests::{TestDatabase, spawn_app_with};
 use std::time::Duration;
 
@@ -154,19 +153,17 @@ async fn an_admin_connects_watches_the_backfill_and_reads_a_profile_in_chromium(
         .unwrap();
     }
 
-    let mut daemon_settings = None;
     let app = spawn_app_with(TestDatabase::Sqlite, |s| {
         s.inbound.poll_interval_secs = 2;
         s.inbound.deletion_check_interval_secs = 0;
         s.jobs.supervise_secs = 1;
         s.jobs.lease_secs = 5;
         s.writeback.loop_interval_secs = 1;
-        daemon_settings = Some(s.clone());
+        s.console.status_refresh_secs = 1;
     })
     .await;
-    let settings = daemon_settings.unwrap();
-    let console = serve_console(&app, &settings, Duration::from_secs(1)).await;
-    let base = console.address.clone();
+    // The daemon serves the console at `/`, beside the API.
+    let base = app.address.clone();
     let admin = app.api_key(Scope::Admin).await;
     let wrong_token = "dG9rOndyb25nLXRva2Vu";
     let secrets = [admin.as_str(), sim.token(), wrong_token];
@@ -640,7 +637,6 @@ async fn an_admin_connects_watches_the_backfill_and_reads_a_profile_in_chromium(
     check_page(&browser, &secrets, "after signing out, at a page").await;
 
     browser.stop().await;
-    console.stop();
     app.stop().await.unwrap();
     sim.shutdown().await;
 }

@@ -47,6 +47,20 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub api: ApiConfig,
     pub jobs: JobSettings,
+    pub console: ConsoleConfig,
+    pub export: icsync_writeback::export::ExportConfig,
+}
+
+/// `[console]`: the pages served at `/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Mark the session cookie `Secure` (serve over HTTPS or behind a TLS-terminating proxy).
+    pub secure_cookie: bool,
+    /// How long a sign-in lasts.
+    pub session_ttl_secs: u64,
+    /// How often the status page refreshes itself.
+    pub status_refresh_secs: u64,
 }
 
 /// `[api]`: keys from configuration (their secrets from the environment), the OAuth app.
@@ -264,6 +278,24 @@ impl Settings {
         }
         self.api_keys()?;
         self.oauth_client()?;
+        for (key, secs) in [
+            ("console.session_ttl_secs", self.console.session_ttl_secs),
+            (
+                "console.status_refresh_secs",
+                self.console.status_refresh_secs,
+            ),
+        ] {
+            if secs == 0 {
+                return Err(ConfigError::BadValue {
+                    key,
+                    value: "0".into(),
+                    problem: "must be at least 1".into(),
+                });
+            }
+        }
+        self.export
+            .validate()
+            .map_err(|problem| ConfigError::Invalid(problem.to_string()))?;
         if self.database.max_connections == 0 {
             return Err(ConfigError::BadValue {
                 key: "database.max_connections",
@@ -319,6 +351,40 @@ impl Settings {
             client_id: id.to_owned(),
             client_secret: SecretString::from(secret.trim().to_owned()),
         }))
+    }
+
+    /// The console's settings (with writeback's attribute names for the workspace page).
+    pub fn console_settings(&self) -> icsync_console::ConsoleSettings {
+        let (c, k) = (
+            &self.writeback.contact_attributes,
+            &self.writeback.company_attributes,
+        );
+        let attribute_names = [
+            ("health", &c.health, &k.health),
+            ("stage", &c.stage, &k.stage),
+            ("profile_url", &c.profile_url, &k.profile_url),
+            ("pulse", &c.pulse, &k.pulse),
+            (
+                "licence_utilization",
+                &c.licence_utilization,
+                &k.licence_utilization,
+            ),
+            ("cs_owner", &c.cs_owner, &k.cs_owner),
+            ("cs_owner_email", &c.cs_owner_email, &k.cs_owner_email),
+        ]
+        .into_iter()
+        .map(|(field, contact, company)| icsync_console::AttributeName {
+            field: field.to_owned(),
+            contact: contact.clone(),
+            company: company.clone(),
+        })
+        .collect();
+        icsync_console::ConsoleSettings {
+            secure_cookie: self.console.secure_cookie,
+            session_ttl: Duration::from_secs(self.console.session_ttl_secs),
+            status_refresh: Duration::from_secs(self.console.status_refresh_secs),
+            attribute_names,
+        }
     }
 
     pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use icsync_api::{ApiSettings, ApiState};
 use icsync_domain::Workspace;
 use icsync_store::{KeySource, SecretKey, Store};
+use icsync_writeback::export::{ExportWriter, ExportWriterSource, Exporter};
 use icsync_writeback::{IntercomWriter, Writeback, WriterSource};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,6 +23,7 @@ pub struct Application {
     shutdown_grace: Duration,
     jobs: Jobs,
     writeback: Writeback,
+    exporter: Exporter,
     router: axum::Router,
     settings: Settings,
 }
@@ -67,7 +69,17 @@ impl Application {
             store.clone(),
             &settings.inbound,
         ));
-        let router = icsync_api::router(state.with_webhooks(webhooks));
+        let exporter = Exporter::new(store.clone(), settings.export.clone())
+            .context("invalid [export] configuration")?;
+        let wake = {
+            let exporter = exporter.clone();
+            Arc::new(move || exporter.wake()) as Arc<dyn Fn() + Send + Sync>
+        };
+        let state = state.with_export_wake(wake);
+        // The console at `/` beside the API under `/v1` (no route overlaps; the API keeps its
+        // 404 answer for everything else).
+        let console = icsync_console::router_with(state.clone(), settings.console_settings());
+        let router = icsync_api::router(state.with_webhooks(webhooks)).merge(console);
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr).await.with_context(|| {
             format!("failed to listen on {addr} (server.bind); is another process using it?")
@@ -80,6 +92,7 @@ impl Application {
             shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
             jobs,
             writeback,
+            exporter,
             router,
             settings: settings.clone(),
         })
@@ -106,6 +119,10 @@ impl Application {
         &self.writeback
     }
 
+    pub fn exporter(&self) -> &Exporter {
+        &self.exporter
+    }
+
     /// Serves the API and runs the jobs and the writeback loop until `shutdown` completes;
     /// then stops taking requests and passes, lets the passes finish their page in flight and
     /// the pushes their batch (bounded by `server.shutdown_grace_secs`), and gives the
@@ -120,6 +137,7 @@ impl Application {
             shutdown_grace: grace,
             jobs,
             writeback,
+            exporter,
             router,
             settings,
             ..
@@ -148,6 +166,18 @@ impl Application {
                     .await;
             })
         };
+        let export_loop = {
+            let stopping = stopping.clone();
+            let writers = Writers {
+                jobs: jobs.clone(),
+                settings: crate::jobs::client_settings(&settings, jobs.instance()),
+            };
+            tokio::spawn(async move {
+                exporter
+                    .run(&writers, async move { stopping.cancelled().await })
+                    .await;
+            })
+        };
         let server = {
             let stopping = stopping.clone();
             axum::serve(listener, router)
@@ -159,6 +189,9 @@ impl Application {
             jobs.shutdown().await;
             if let Err(error) = pusher.await {
                 tracing::warn!(error = %error, "the writeback loop ended abnormally");
+            }
+            if let Err(error) = export_loop.await {
+                tracing::warn!(error = %error, "the export loop ended abnormally");
             }
             match server.await {
                 Ok(Ok(())) => {}
@@ -183,6 +216,18 @@ impl Application {
 struct Writers {
     jobs: Jobs,
     settings: icsync_inbound::ClientSettings,
+}
+
+impl ExportWriterSource for Writers {
+    fn export_writer(&self, workspace: &Workspace) -> Result<Arc<dyn ExportWriter>, String> {
+        let client = icsync_inbound::client_for(workspace, self.jobs.pacers(), &self.settings)
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(client))
+    }
+
+    fn owns(&self, workspace: &Workspace) -> bool {
+        self.jobs.owns(workspace.id)
+    }
 }
 
 impl WriterSource for Writers {

@@ -419,7 +419,7 @@ impl Exporter {
                 return;
             }
         };
-        for workspace in &workspaces {
+        for workspace in workspaces.iter().filter(|w| writers.owns(w)) {
             let settings = match self.store().export_state(workspace.id).await {
                 Ok(Some(state)) => state.settings,
                 Ok(None) => continue,

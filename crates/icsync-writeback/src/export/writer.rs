@@ -186,6 +186,12 @@ impl AttributeApi for ExportAttributes<'_> {
 /// workspace's pacer). An error says why the workspace cannot be reached; its records wait.
 pub trait ExportWriterSource: Send + Sync {
     fn export_writer(&self, workspace: &Workspace) -> Result<Arc<dyn ExportWriter>, String>;
+
+    /// Whether this process exports the workspace's records (several `icsync serve` on one
+    /// database export only the workspaces whose lease they hold). Every workspace by default.
+    fn owns(&self, _workspace: &Workspace) -> bool {
+        true
+    }
 }
 
 impl<F> ExportWriterSource for F
