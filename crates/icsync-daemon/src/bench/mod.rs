@@ -1,6 +1,7 @@
 //! `icsync bench`: benchmarks that read the speed and memory targets (never asserted by tests).
 
 mod data;
+mod peers;
 mod rss;
 pub mod sessionize;
 mod signals;

@@ -11,8 +11,9 @@ use super::{rss, store as store_bench};
 use anyhow::{Context as _, bail};
 use futures::{StreamExt, TryStreamExt};
 use icsync_domain::{Region, WorkspaceId};
+use icsync_inbound::bench::ConversationFigures;
 use icsync_inbound::workspaces::{ConnectRequest, Endpoint};
-use icsync_inbound::{InboundConfig, Progress, RunControl, StreamReport, SyncOptions};
+use icsync_inbound::{InboundConfig, Progress, RunControl, StreamReport, SyncOptions, SyncReport};
 use icsync_intercom::{Cursor, EventsFor, IntercomClient, Query, SearchRequest, search};
 use icsync_pgtemp::{Durability, PgCluster};
 use icsync_store::{SecretKey, Store};
@@ -51,15 +52,38 @@ pub struct SyncBenchArgs {
     /// Where to put the SQLite file (default: a temporary directory, deleted after).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<std::path::PathBuf>,
+    /// Conversations in the simulator (default: a quarter of the contacts).
+    #[arg(long)]
+    pub conversations: Option<usize>,
+    /// Skip the incremental passes after the backfill (one on unchanged data, one after
+    /// touching some users).
+    #[arg(long)]
+    pub no_incremental: bool,
+    /// Users the second incremental pass touches in the simulator first.
+    #[arg(long, default_value_t = 100)]
+    pub touch: usize,
+    /// Instead of the backfill: icsync beside tap-intercom and the official python-intercom
+    /// and Node SDKs, each reading every contact, company and conversation with its parts.
+    #[arg(long)]
+    pub peers: bool,
+    /// With --peers, only these tools (icsync, tap-intercom, python-intercom,
+    /// intercom-client); repeatable.
+    #[arg(long = "peer", value_name = "TOOL")]
+    pub peer_tools: Vec<String>,
+    /// With --peers, where the peers are installed (default: target/bench-peers).
+    #[arg(long, value_name = "DIR")]
+    pub peers_dir: Option<std::path::PathBuf>,
 }
 
 /// One line of the benchmark's output.
 #[derive(Debug, Clone, Serialize)]
 pub struct Figure {
     pub backend: &'static str,
-    /// `users`, `companies`, `events`, or `backfill` for the whole.
+    /// `users`, `companies`, `events`, `conversations`, or `all` for the whole pass.
     pub stream: String,
-    /// `sync` (end to end), `fetch_only` or `store_only`.
+    /// `sync` (the backfill end to end), `incremental` (a pass on unchanged data),
+    /// `incremental_touched` (a pass after `--touch` users changed), `fetch_only` or
+    /// `store_only`.
     pub mode: &'static str,
     pub records: u64,
     pub records_per_s: u64,
@@ -71,12 +95,15 @@ pub struct Figure {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_utilization: Option<f64>,
     pub peak_rss_mb: u64,
+    /// Conversation parts received (the `conversations` stream).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<u64>,
 }
 
 /// The simulator as a child process, killed when dropped.
-struct SimProcess {
+pub(super) struct SimProcess {
     child: Child,
-    base_url: String,
+    pub(super) base_url: String,
 }
 
 impl Drop for SimProcess {
@@ -99,6 +126,10 @@ async fn start_simulator(args: &SyncBenchArgs, contacts: usize) -> anyhow::Resul
         .args(["simulate", "--port", &port.to_string()])
         .args(["--contacts", &contacts.to_string()])
         .args(["--companies", &companies.to_string()])
+        .args([
+            "--conversations",
+            &args.conversations.unwrap_or(contacts / 4).to_string(),
+        ])
         .args([
             "--rate-limit",
             &args.rate_limit.unwrap_or(1_000_000).to_string(),
@@ -150,6 +181,10 @@ impl Progress for PerStreamRss {
 pub async fn run(args: SyncBenchArgs) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let contacts = if args.large { 1_000_000 } else { args.contacts };
+    if args.peers {
+        let sim = start_simulator(&args, contacts).await?;
+        return super::peers::run(&args, &sim, contacts).await;
+    }
     if !args.json {
         println!(
             "icsync bench sync: {contacts} contacts in the simulator{}{}",
@@ -163,7 +198,7 @@ pub async fn run(args: SyncBenchArgs) -> anyhow::Result<()> {
             }
         );
         println!(
-            "{:<9} {:<10} {:<10} {:>9} {:>10} {:>8} {:>9} {:>7} {:>5} {:>6} {:>8}",
+            "{:<9} {:<13} {:<19} {:>9} {:>10} {:>8} {:>9} {:>7} {:>5} {:>6} {:>8}",
             "backend",
             "stream",
             "mode",
@@ -213,10 +248,22 @@ pub async fn run(args: SyncBenchArgs) -> anyhow::Result<()> {
             .await?
             .with_secret_key(&SecretKey::generate());
         store.migrate().await?;
-        let figures = backfill(&store, name, &sim, &args).await?;
-        let whole = figures.last().cloned();
+        let bench = connect(&store, &sim).await?;
+        let figures = backfill(&bench, name, &sim, &args).await?;
+        // The baselines cover users, companies and events (issue 15's backfill): the streams
+        // run one after another, so their durations add up to that part of the pass.
+        let uce: f64 = figures
+            .iter()
+            .filter(|f| BASELINE_STREAMS.contains(&f.stream.as_str()))
+            .map(|f| f.seconds)
+            .sum();
         for figure in &figures {
             print_figure(figure, args.json)?;
+        }
+        if !args.no_incremental {
+            for figure in incremental(&bench, name, &sim, &args).await? {
+                print_figure(&figure, args.json)?;
+            }
         }
         if !args.no_baselines {
             if fetch_baseline.is_none() {
@@ -226,17 +273,17 @@ pub async fn run(args: SyncBenchArgs) -> anyhow::Result<()> {
             }
             let stored = store_only(&store, name, &figures).await?;
             print_figure(&stored, args.json)?;
-            if let (Some(whole), Some(fetch)) = (whole, fetch_baseline) {
+            if let Some(fetch) = fetch_baseline {
                 let slower = fetch.max(stored.seconds);
-                let ratio = whole.seconds / slower;
+                let ratio = uce / slower;
                 if args.json {
                     println!(
                         "{}",
-                        serde_json::json!({"backend": name, "stream": "backfill", "mode": "ratio_to_slower_half", "ratio": (ratio * 100.0).round() / 100.0})
+                        serde_json::json!({"backend": name, "stream": BASELINE, "mode": "ratio_to_slower_half", "sync_seconds": (uce * 1000.0).round() / 1000.0, "ratio": (ratio * 100.0).round() / 100.0})
                     );
                 } else {
                     println!(
-                        "{name}: the backfill took {ratio:.2}x the slower of fetch-only ({fetch:.1}s) and store-only ({:.1}s)",
+                        "{name}: the users, companies and events backfill ({uce:.1}s) took {ratio:.2}x the slower of fetch-only ({fetch:.1}s) and store-only ({:.1}s)",
                         stored.seconds
                     );
                 }
@@ -247,13 +294,17 @@ pub async fn run(args: SyncBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the fetch-only and store-only baselines cover.
+const BASELINE_STREAMS: [&str; 3] = ["users", "companies", "events"];
+const BASELINE: &str = "users+companies+events";
+
 fn utilization(requests: u64, seconds: f64, limit: Option<u32>) -> Option<f64> {
     let limit = f64::from(limit?);
     let windows = seconds / 10.0;
     (windows > 0.0).then(|| ((requests as f64 / (windows * limit)) * 1000.0).round() / 1000.0)
 }
 
-fn per_second(records: u64, seconds: f64) -> u64 {
+pub(super) fn per_second(records: u64, seconds: f64) -> u64 {
     if seconds > 0.0 {
         (records as f64 / seconds) as u64
     } else {
@@ -261,13 +312,14 @@ fn per_second(records: u64, seconds: f64) -> u64 {
     }
 }
 
-/// The backfill into `store`, one figure per stream and one for the whole.
-async fn backfill(
-    store: &Store,
-    backend: &'static str,
-    sim: &SimProcess,
-    args: &SyncBenchArgs,
-) -> anyhow::Result<Vec<Figure>> {
+/// A workspace connected to the simulator, in a fresh store.
+struct Bench<'a> {
+    store: &'a Store,
+    ws: WorkspaceId,
+    client: IntercomClient,
+}
+
+async fn connect<'a>(store: &'a Store, sim: &SimProcess) -> anyhow::Result<Bench<'a>> {
     let settings = icsync_inbound::ClientSettings::default();
     let request = ConnectRequest::new(
         "bench",
@@ -278,17 +330,24 @@ async fn backfill(
         },
     );
     let connected = icsync_inbound::workspaces::connect(store, &request, &settings).await?;
-    let ws = connected.workspace.id;
     let client = icsync_inbound::client_for(&connected.workspace, &Default::default(), &settings)?;
+    Ok(Bench {
+        store,
+        ws: connected.workspace.id,
+        client,
+    })
+}
+
+/// One pass over every stream: its report, wall time and per-stream peak RSS.
+async fn pass(bench: &Bench<'_>) -> anyhow::Result<(SyncReport, f64, HashMap<String, u64>)> {
     let peaks = PerStreamRss::default();
-    let config = InboundConfig::default();
     rss::reset_peak();
     let started = Instant::now();
     let report = icsync_inbound::sync_workspace(
-        store,
-        ws,
-        &client,
-        &config,
+        bench.store,
+        bench.ws,
+        &bench.client,
+        &InboundConfig::default(),
         &SyncOptions::default(),
         &RunControl::default(),
         &peaks,
@@ -296,10 +355,22 @@ async fn backfill(
     .await?;
     let seconds = started.elapsed().as_secs_f64();
     if !report.all_finished() {
-        bail!("the backfill did not finish: {report:?}");
+        bail!("the pass did not finish: {report:?}");
     }
-    let floors = floors(store, ws, sim).await?;
     let peaks = peaks.peaks.lock().map(|p| p.clone()).unwrap_or_default();
+    Ok((report, seconds, peaks))
+}
+
+/// One figure per stream of `report` and one for the whole, against `floors`.
+fn figures_of(
+    backend: &'static str,
+    mode: &'static str,
+    report: &SyncReport,
+    seconds: f64,
+    peaks: &HashMap<String, u64>,
+    floors: &HashMap<String, u64>,
+    args: &SyncBenchArgs,
+) -> Vec<Figure> {
     let mut figures = Vec::new();
     let mut total_requests = 0;
     let mut total_floor = 0;
@@ -318,7 +389,7 @@ async fn backfill(
         figures.push(Figure {
             backend,
             stream: name.to_owned(),
-            mode: "sync",
+            mode,
             records,
             records_per_s: per_second(records, secs),
             seconds: (secs * 1000.0).round() / 1000.0,
@@ -327,12 +398,14 @@ async fn backfill(
             rate_limited: s.rate_limited as u64,
             window_utilization: utilization(s.requests as u64, secs, args.rate_limit),
             peak_rss_mb: peaks.get(name).copied().unwrap_or(0),
+            parts: (name == "conversations")
+                .then(|| stream.also.get("parts_received").copied().unwrap_or(0)),
         });
     }
     figures.push(Figure {
         backend,
-        stream: "backfill".to_owned(),
-        mode: "sync",
+        stream: "all".to_owned(),
+        mode,
         records: total_records,
         records_per_s: per_second(total_records, seconds),
         seconds: (seconds * 1000.0).round() / 1000.0,
@@ -341,8 +414,153 @@ async fn backfill(
         rate_limited: total_limited,
         window_utilization: utilization(total_requests, seconds, args.rate_limit),
         peak_rss_mb: peaks.values().copied().max().unwrap_or(0),
+        parts: None,
     });
+    figures
+}
+
+/// The backfill into `store`, one figure per stream and one for the whole.
+async fn backfill(
+    bench: &Bench<'_>,
+    backend: &'static str,
+    sim: &SimProcess,
+    args: &SyncBenchArgs,
+) -> anyhow::Result<Vec<Figure>> {
+    let (report, seconds, peaks) = pass(bench).await?;
+    let floors = floors(bench.store, bench.ws, sim, &report).await?;
+    Ok(figures_of(
+        backend, "sync", &report, seconds, &peaks, &floors, args,
+    ))
+}
+
+/// Three incremental passes after the backfill: the first catches up (users updated since the
+/// backfill began, among them users created before its window, new to the store, with their
+/// companies and events; and the daily check for deleted contacts, which has not run yet); the
+/// second runs on unchanged data (the watermark's day of users and the conversations' lag
+/// margin re-read, no user's events, no company); the third after `--touch` users were
+/// changed in the simulator (their events and companies again, nobody else's).
+async fn incremental(
+    bench: &Bench<'_>,
+    backend: &'static str,
+    sim: &SimProcess,
+    args: &SyncBenchArgs,
+) -> anyhow::Result<Vec<Figure>> {
+    let mut figures = Vec::new();
+    for mode in ["incremental_first", "incremental"] {
+        let (report, seconds, peaks) = pass(bench).await?;
+        // The first pass's floor is not modelled (it depends on what changed since the
+        // backfill began); its requests are shown as they are.
+        let floors = if mode == "incremental" {
+            incremental_floors(&report, 0, 0)
+        } else {
+            HashMap::new()
+        };
+        figures.extend(figures_of(
+            backend, mode, &report, seconds, &peaks, &floors, args,
+        ));
+    }
+    if args.touch == 0 {
+        return Ok(figures);
+    }
+    let (touched, companies) = touch_users(sim, args.touch).await?;
+    let pages = company_list_pages(sim).await?;
+    let (report, seconds, peaks) = pass(bench).await?;
+    let floors = incremental_floors(&report, touched, companies.min(pages));
+    figures.extend(figures_of(
+        backend,
+        "incremental_touched",
+        &report,
+        seconds,
+        &peaks,
+        &floors,
+        args,
+    ));
     Ok(figures)
+}
+
+/// The floor of an incremental pass: the users it had to read (the API's day-granular search
+/// forces the watermark's whole day) in full pages, one events listing per changed user, the
+/// changed users' companies (the cheaper of one request each and the company list), and the
+/// conversations' search pages plus one retrieve per changed conversation.
+fn incremental_floors(report: &SyncReport, touched: u64, companies: u64) -> HashMap<String, u64> {
+    let mut floors = HashMap::new();
+    for stream in &report.streams {
+        let read = stream.stats.read.max(0) as u64;
+        let floor = match stream.stream.as_str() {
+            "users" => read.div_ceil(150).max(1),
+            "events" => touched,
+            "companies" => companies,
+            "conversations" => ConversationFigures::from_report(stream).floor_requests,
+            _ => continue,
+        };
+        floors.insert(stream.stream.as_str().to_owned(), floor);
+    }
+    floors
+}
+
+/// Requests that enumerate every company with users: pages of 150 of the company list while
+/// it is under Intercom's 10,000 cap, else the scroll's pages of 15 plus its closing request.
+async fn company_list_pages(sim: &SimProcess) -> anyhow::Result<u64> {
+    let summary: serde_json::Value = reqwest::get(format!("{}/_sim/summary", sim.base_url))
+        .await?
+        .json()
+        .await?;
+    let with_users = summary["companies_with_contacts"].as_u64().unwrap_or(0);
+    let all_companies = summary["companies"].as_u64().unwrap_or(0);
+    Ok(if with_users <= 10_000 {
+        with_users.div_ceil(150).max(1)
+    } else {
+        all_companies.div_ceil(15) + 1
+    })
+}
+
+/// Changes the name of `n` users in the window in the simulator; returns how many were
+/// changed and how many distinct companies they belong to.
+async fn touch_users(sim: &SimProcess, n: usize) -> anyhow::Result<(u64, u64)> {
+    let http = reqwest::Client::new();
+    let since = (chrono::Utc::now() - chrono::Duration::days(59)).timestamp();
+    let refs: serde_json::Value = http
+        .get(format!(
+            "{}/_sim/contacts/refs?created_since={since}",
+            sim.base_url
+        ))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let ids: Vec<String> = refs["data"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|c| c["role"] == "user")
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .take(n)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut companies = std::collections::HashSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        http.patch(format!("{}/_sim/contacts/{id}", sim.base_url))
+            .json(&serde_json::json!({"name": format!("Touched by the bench {i}")}))
+            .send()
+            .await?
+            .error_for_status()
+            .with_context(|| format!("failed to touch contact {id}"))?;
+        let of: serde_json::Value = http
+            .get(format!("{}/_sim/contacts/{id}/companies", sim.base_url))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        for company in of["company_ids"].as_array().into_iter().flatten() {
+            if let Some(c) = company.as_str() {
+                companies.insert(c.to_owned());
+            }
+        }
+    }
+    Ok((ids.len() as u64, companies.len() as u64))
 }
 
 /// The fewest requests the API allows for what the backfill stored.
@@ -350,20 +568,11 @@ async fn floors(
     store: &Store,
     ws: WorkspaceId,
     sim: &SimProcess,
+    report: &SyncReport,
 ) -> anyhow::Result<HashMap<String, u64>> {
     let counts = store.record_counts(ws).await?;
     let users = counts.contacts;
-    let summary: serde_json::Value = reqwest::get(format!("{}/_sim/summary", sim.base_url))
-        .await?
-        .json()
-        .await?;
-    let with_users = summary["companies_with_contacts"].as_u64().unwrap_or(0);
-    let all_companies = summary["companies"].as_u64().unwrap_or(0);
-    let enumerate = if with_users <= 10_000 {
-        with_users.div_ceil(150).max(1)
-    } else {
-        all_companies.div_ceil(15) + 1
-    };
+    let enumerate = company_list_pages(sim).await?;
     let referenced = store.referenced_companies(ws).await?.len() as u64;
     let shape = store.inbound_shape(ws).await?;
     let mut floors = HashMap::new();
@@ -373,6 +582,16 @@ async fn floors(
     );
     floors.insert("companies".to_owned(), referenced.min(enumerate));
     floors.insert("events".to_owned(), shape.event_pages);
+    if let Some(conversations) = report
+        .streams
+        .iter()
+        .find(|s| s.stream.as_str() == "conversations")
+    {
+        floors.insert(
+            "conversations".to_owned(),
+            ConversationFigures::from_report(conversations).floor_requests,
+        );
+    }
     Ok(floors)
 }
 
@@ -428,7 +647,7 @@ async fn fetch_only(sim: &SimProcess, _args: &SyncBenchArgs) -> anyhow::Result<F
     let records = users.len() as u64 + companies + events;
     Ok(Figure {
         backend: "-",
-        stream: "backfill".to_owned(),
+        stream: BASELINE.to_owned(),
         mode: "fetch_only",
         records,
         records_per_s: per_second(records, seconds),
@@ -438,6 +657,7 @@ async fn fetch_only(sim: &SimProcess, _args: &SyncBenchArgs) -> anyhow::Result<F
         rate_limited: client.stats().rate_limited,
         window_utilization: None,
         peak_rss_mb: rss::peak_mb(),
+        parts: None,
     })
 }
 
@@ -473,7 +693,7 @@ async fn store_only(
     let seconds = started.elapsed().as_secs_f64();
     Ok(Figure {
         backend,
-        stream: "backfill".to_owned(),
+        stream: BASELINE.to_owned(),
         mode: "store_only",
         records: total,
         records_per_s: per_second(total, seconds),
@@ -483,6 +703,7 @@ async fn store_only(
         rate_limited: 0,
         window_utilization: None,
         peak_rss_mb: rss::peak_mb(),
+        parts: None,
     })
 }
 
@@ -491,7 +712,7 @@ fn print_figure(figure: &Figure, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(figure)?);
     } else {
         println!(
-            "{:<9} {:<10} {:<10} {:>9} {:>10} {:>8.1} {:>9} {:>7} {:>5} {:>6} {:>8}",
+            "{:<9} {:<13} {:<19} {:>9} {:>10} {:>8.1} {:>9} {:>7} {:>5} {:>6} {:>8}",
             figure.backend,
             figure.stream,
             figure.mode,
