@@ -143,7 +143,8 @@ pub fn apply_change(change: &CsChange, current: &CsAttributes) -> CsAttributes {
     }
 }
 
-fn state(record: CsRecord) -> CsState {
+/// A stored row as the API's [`CsState`] (also used by the daemon's writeback-backed setter).
+pub fn cs_state(record: CsRecord) -> CsState {
     CsState {
         subject: record.subject,
         attributes: record.attributes,
@@ -184,7 +185,7 @@ impl CsAttributesService for StoreCsAttributes {
                 chrono::Utc::now(),
             )
             .await?;
-        Ok(state(written.record))
+        Ok(cs_state(written.record))
     }
 
     async fn get(
@@ -196,7 +197,7 @@ impl CsAttributesService for StoreCsAttributes {
             .store
             .cs_attributes(workspace.id, subject)
             .await?
-            .map(state))
+            .map(cs_state))
     }
 }
 

@@ -33,7 +33,7 @@ pub use auth::{
     AdminKey, Caller, ConfiguredKey, HostKey, MIN_CONFIGURED_KEY_LEN, Scope, create_api_key,
     identify_key,
 };
-pub use cs_store::{StoreCsAttributes, apply_change, validate_change};
+pub use cs_store::{StoreCsAttributes, apply_change, cs_state, validate_change};
 pub use error::{ApiError, ApiResult, ErrorBody, ErrorCode, ErrorDetail};
 pub use progress::StoreProgress;
 pub use rollup_inputs::{RollupInputs, rollup_inputs, zone_of};

@@ -10,7 +10,7 @@ use icsync_api::{
 };
 use icsync_domain::{CompanyId, ContactId, CsPatch, CsSubject, Workspace};
 use icsync_inbound::{FreshnessState, OnViewFetcher};
-use icsync_store::{CsRecord, Store};
+use icsync_store::Store;
 use icsync_writeback::{InputError, Writeback, WritebackError};
 use std::sync::Arc;
 
@@ -136,7 +136,7 @@ impl CsAttributesService for WritebackSetter {
             .set(workspace.id, subject, &patch)
             .await
             .map_err(service_error)?;
-        Ok(state(record))
+        Ok(icsync_api::cs_state(record))
     }
 
     async fn get(
@@ -149,20 +149,7 @@ impl CsAttributesService for WritebackSetter {
             .store()
             .cs_attributes(workspace.id, subject)
             .await?
-            .map(state))
-    }
-}
-
-fn state(record: CsRecord) -> CsState {
-    CsState {
-        subject: record.subject,
-        attributes: record.attributes,
-        version: record.version,
-        needs_push: record.needs_push,
-        pushed_at: record.pushed_at,
-        attempts: i64::from(record.attempts),
-        next_attempt_at: record.next_attempt_at,
-        last_error: record.last_error,
+            .map(icsync_api::cs_state))
     }
 }
 
