@@ -4,13 +4,22 @@
 
 mod inbound_cases;
 
+/// Runs a case, failing it (instead of the whole suite hanging until CI's limit) when it has
+/// not finished in 15 minutes; each takes seconds to about a minute on a busy machine.
+async fn bounded(case: impl std::future::Future<Output = ()>) {
+    let limit = std::time::Duration::from_secs(15 * 60);
+    if tokio::time::timeout(limit, case).await.is_err() {
+        panic!("the case did not finish within {limit:?}: it hangs");
+    }
+}
+
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    crate::inbound_cases::$case(icsync_tests::TestDatabase::Sqlite).await;
+                    crate::bounded(crate::inbound_cases::$case(icsync_tests::TestDatabase::Sqlite)).await;
                 }
             )*
         }
@@ -18,7 +27,7 @@ macro_rules! suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    crate::inbound_cases::$case(icsync_tests::TestDatabase::Postgres).await;
+                    crate::bounded(crate::inbound_cases::$case(icsync_tests::TestDatabase::Postgres)).await;
                 }
             )*
         }

@@ -301,8 +301,23 @@ impl Progress for BreakAfterFirstPage<'_> {
 }
 
 pub async fn a_page_that_keeps_failing_ends_the_run_at_the_last_good_page(db: TestDatabase) {
-    let mut synced = started(db, 800).await;
+    let mut synced = started(db, 2_000).await;
+    // One search, one page ahead: when the first page is written the fetcher holds at most the
+    // next two, so the fourth page is asked for after the faults are on, however busy the
+    // machine (four searches side by side could all finish before the first page is written).
     synced.config.prefetch_pages = 1;
+    synced.config.search_partitions = 1;
+    let cutoff = (Utc::now() - Duration::days(60)).timestamp();
+    let users = synced
+        .sim
+        .contacts_created_since(cutoff)
+        .iter()
+        .filter(|c| c.role == "user")
+        .count();
+    assert!(
+        users > 3 * 150,
+        "the users search spans at least 4 pages: {users} users"
+    );
     let reference = synced.replica(db).await;
     assert!(synced.pass_replica(&reference).await.all_finished());
     let expected = reference.dump().await;

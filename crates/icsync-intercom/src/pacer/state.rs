@@ -12,6 +12,9 @@ const CATCH_UP_GRANTS: u32 = 8;
 /// Most lateness a schedule is kept through (beyond it the pacer was idle: it starts afresh).
 const MAX_CATCH_UP: Duration = Duration::from_millis(250);
 
+/// How much faster than even spacing a window's leftover budget may be spent.
+const MAX_SPEEDUP: u32 = 2;
+
 /// What a waiting ticket should do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision {
@@ -201,15 +204,22 @@ impl State {
         if let Some(budget) = self.budget.as_mut() {
             budget.remaining -= 1;
             budget.granted += 1;
-            // Brake: spread what is left of this window's budget, less what other apps of the workspace are
-            // expected to spend, over the time left, so neither we nor they end the window in 429s.
+            // Spread what is left of this window's budget, less a headroom (clock and network
+            // jitter) and less what other apps of the workspace are expected to spend, over the time
+            // left in it: evenly over a fresh window; faster when a run starts late in one, since
+            // Intercom counts per fixed window and `X-RateLimit-Reset` says when it ends; slower
+            // when others drain the budget, so neither we nor they end the window in 429s.
             if budget.reset_at > now {
                 let left = budget.reset_at - now;
-                let usable = budget.remaining as f64 - budget.foreign_rate * left.as_secs_f64();
+                let headroom = self
+                    .limit
+                    .map_or(0.0, |l| f64::from(l) * (1.0 - config.target_utilisation));
+                let usable =
+                    budget.remaining as f64 - headroom - budget.foreign_rate * left.as_secs_f64();
                 interval = if usable >= 1.0 {
-                    interval.max(left.div_f64(usable))
+                    left.div_f64(usable).max(base / MAX_SPEEDUP)
                 } else {
-                    interval.max(left + config.reset_margin)
+                    left + config.reset_margin
                 };
             }
         }
