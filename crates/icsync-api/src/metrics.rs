@@ -325,6 +325,9 @@ async fn store_metrics(state: &ApiState, text: &mut Text) -> Result<(), crate::A
     Ok(())
 }
 
+/// One figure of an export's status.
+type Figure = fn(&crate::model::ExportStatusView) -> u64;
+
 /// Per workspace with an export configured: its records by where they stand and the age of
 /// the oldest waiting one, from the same status the API answers (`GET /v1/export/status`).
 async fn export_metrics(
@@ -340,7 +343,7 @@ async fn export_metrics(
             statuses.push(status);
         }
     }
-    let families: [(&str, &str, fn(&crate::model::ExportStatusView) -> u64); 7] = [
+    let families: [(&str, &str, Figure); 7] = [
         (
             "icsync_export_pending_records",
             "Host records waiting to be exported to Intercom (due, in backoff or in flight), by workspace.",

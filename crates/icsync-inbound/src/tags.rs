@@ -10,10 +10,16 @@
 //!    shows up later (a tag created during the run). So a run costs at most two `GET /tags`,
 //!    never one per contact or per page; an id still unknown stays without a name.
 //!
-//! A tag list that cannot be read (after the client's retries) leaves the names out for the
-//! rest of the run, logged and counted (`tag_list_failed`), and the contacts are stored all
-//! the same: names are not worth failing the import of the records. A refused token (401)
-//! stops the run as everywhere.
+//! A backfill lists the tags before its first page ([`TagNames::preload`]): it reads every
+//! user of the window, so it would list them anyway, and its pages then need nothing more.
+//!
+//! A list that fails like any request may (5xx, 429, timeouts, a refused token) fails the
+//! page, which the next run reads again: the store never keeps a page named differently from
+//! an uninterrupted run. A list Intercom refuses for good (403, say, a token without access to
+//! tags) leaves the names out for the rest of the run, logged and counted
+//! (`tag_list_failed`): every run would store the same.
+//!
+//! [`Store::known_tag_names`]: icsync_store::Store::known_tag_names
 
 use crate::convert::contact::{name_tags, tag_names, unnamed_tag_ids};
 use crate::error::Result;
@@ -59,6 +65,20 @@ impl TagNames {
         Self::default()
     }
 
+    /// Lists the workspace's tags now, unless this run did already.
+    pub(crate) async fn preload(&self, ctx: Ctx<'_>, report: &mut StreamReport) -> Result<()> {
+        let mut state = self.state.lock().await;
+        if state.lists > 0 || state.failed {
+            return Ok(());
+        }
+        state.lists += 1;
+        report.add("tag_lists", 1);
+        match state.list(ctx.client, BTreeSet::new()).await {
+            Ok(()) => Ok(()),
+            Err(error) => handle(ctx, report, error, 0),
+        }
+    }
+
     /// Names the tags of `contacts` (see the module docs) and counts what it did in `report`
     /// (`tag_lists`, `tags_unnamed`, `tag_list_failed`).
     pub(crate) async fn name_page<'c>(
@@ -80,13 +100,9 @@ impl TagNames {
                 Ok(())
             }
             Err(NameError::Store(err)) => Err(err.into()),
-            Err(NameError::Client(err)) => Err(ctx.client_error(report.stream.as_str(), err)),
-            Err(NameError::ListFailed { error, unnamed }) => {
-                tracing::warn!(workspace = %ctx.workspace.name, stream = %report.stream, error = %error, "the tag list could not be read, contact tags are stored without names this run");
+            Err(NameError::List { error, unnamed }) => {
                 report.add("tag_lists", 1);
-                report.add("tag_list_failed", 1);
-                report.add("tags_unnamed", unnamed as u64);
-                Ok(())
+                handle(ctx, report, error, unnamed)
             }
         }
     }
@@ -141,28 +157,14 @@ impl TagNames {
         if worth_listing {
             state.lists += 1;
             named.lists += 1;
-            match client.tags().list().await {
-                Ok(list) => {
-                    // The list is fresher than anything stored: its names win.
-                    state.names.extend(tag_names(list));
-                    state.not_listed = missing
-                        .into_iter()
-                        .filter(|id| !state.names.contains_key(id))
-                        .collect();
-                }
-                Err(err @ ClientError::Unauthorized { .. }) => return Err(NameError::Client(err)),
-                Err(err) => {
-                    state.failed = true;
-                    failure = Some(err);
-                }
-            }
+            failure = state.list(client, missing).await.err();
         }
         for (i, _) in &wanted {
             named.unnamed += name_tags(contacts[*i], &state.names);
         }
         match failure {
             None => Ok(named),
-            Some(error) => Err(NameError::ListFailed {
+            Some(error) => Err(NameError::List {
                 error,
                 unnamed: named.unnamed,
             }),
@@ -170,13 +172,61 @@ impl TagNames {
     }
 }
 
+impl State {
+    /// One `GET /tags`: its names win over stored ones (fresher); `missing` are the ids that
+    /// asked for it. A failure Intercom would repeat marks the run's list failed.
+    async fn list(
+        &mut self,
+        client: &IntercomClient,
+        missing: BTreeSet<String>,
+    ) -> std::result::Result<(), ClientError> {
+        match client.tags().list().await {
+            Ok(list) => {
+                self.names.extend(tag_names(list));
+                self.not_listed = missing
+                    .into_iter()
+                    .filter(|id| !self.names.contains_key(id))
+                    .collect();
+                Ok(())
+            }
+            Err(error) => {
+                if !transient(&error) {
+                    self.failed = true;
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+/// A failure the next run may not meet: the page fails and is read again.
+fn transient(error: &ClientError) -> bool {
+    error.is_retryable() || matches!(error, ClientError::Unauthorized { .. })
+}
+
+/// A failed list: a transient failure or a refused token fails the page; one Intercom would
+/// repeat is logged and counted, and the page is stored as named so far.
+fn handle(
+    ctx: Ctx<'_>,
+    report: &mut StreamReport,
+    error: ClientError,
+    unnamed: usize,
+) -> Result<()> {
+    if transient(&error) {
+        return Err(ctx.client_error(report.stream.as_str(), error));
+    }
+    tracing::warn!(workspace = %ctx.workspace.name, stream = %report.stream, error = %error, "intercom refused the tag list, contact tags are stored without names this run");
+    report.add("tag_list_failed", 1);
+    report.add("tags_unnamed", unnamed as u64);
+    Ok(())
+}
+
 #[derive(Debug)]
 enum NameError {
     Store(icsync_store::StoreError),
-    /// The token was refused: the run stops.
-    Client(ClientError),
-    /// The list could not be read; the contacts are named as far as the store knew.
-    ListFailed {
+    /// The list could not be read; the contacts are named as far as the map and the store
+    /// knew (`unnamed` left).
+    List {
         error: ClientError,
         unnamed: usize,
     },
@@ -289,7 +339,7 @@ mod tests {
                 .all(|c| names(c) == [Some("Onboarding".to_owned())])
         );
         // Known ids: no request.
-        let mut again = vec![tagged(50, &[&first_id])];
+        let mut again = [tagged(50, &[&first_id])];
         let named = tags
             .name(
                 &client,
@@ -304,7 +354,7 @@ mod tests {
         let new_id = sim
             .tag_contact(&contact, "Churn risk")
             .unwrap_or_else(|e| panic!("{e:?}"));
-        let mut later = vec![tagged(60, &[&first_id, &new_id]), tagged(61, &[&new_id])];
+        let mut later = [tagged(60, &[&first_id, &new_id]), tagged(61, &[&new_id])];
         let named = tags
             .name(
                 &client,
@@ -328,7 +378,7 @@ mod tests {
         let third = sim
             .tag_contact(&contact, "Third")
             .unwrap_or_else(|e| panic!("{e:?}"));
-        let mut odd = vec![tagged(70, &["999999", &third]), tagged(71, &[&first_id])];
+        let mut odd = [tagged(70, &["999999", &third]), tagged(71, &[&first_id])];
         let named = tags
             .name(
                 &client,
@@ -349,7 +399,7 @@ mod tests {
         assert_eq!(tag_lists(&sim), 2, "at most two lists a run");
         // The next run starts with a fresh map and names the third tag.
         let next = TagNames::new();
-        let mut page = vec![tagged(80, &[&third])];
+        let mut page = [tagged(80, &[&third])];
         let named = next
             .name(
                 &client,
@@ -369,10 +419,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn names_the_store_knows_cost_no_request_and_an_unreadable_list_names_nothing_more() {
+    async fn store_names_cost_no_request_a_failing_list_fails_the_page_a_refused_one_names_nothing_more()
+     {
         let (sim, client) = sim().await;
         let tags = TagNames::new();
-        let mut page = vec![tagged(1, &["7", "8"]), tagged(2, &[]), tagged(3, &["7"])];
+        let mut page = [tagged(1, &["7", "8"]), tagged(2, &[]), tagged(3, &["7"])];
         let asked = std::sync::Mutex::new(Vec::new());
         let named = tags
             .name(&client, &mut page.iter_mut().collect::<Vec<_>>(), |ids| {
@@ -405,13 +456,15 @@ mod tests {
         );
         assert_eq!(tag_lists(&sim), 0);
 
+        // A list that fails as any request may (a 5xx after the retries) fails the page; the
+        // next attempt lists again.
         sim.set_faults(icsync_intercom_sim::FaultConfig {
             error_rate: 1.0,
             ..Default::default()
         });
-        let fast = {
+        let fast = |base_url: &str| {
             let mut config = ClientConfig::new(Region::Us, AccessToken::new(sim.token()))
-                .with_base_url(sim.base_url())
+                .with_base_url(base_url)
                 .unwrap_or_else(|e| panic!("{e}"));
             config.retry = icsync_intercom::RetryPolicy {
                 max_attempts: 2,
@@ -420,23 +473,61 @@ mod tests {
             };
             IntercomClient::new(config).unwrap_or_else(|e| panic!("{e}"))
         };
-        let mut unknown = vec![tagged(4, &["7", "42"])];
+        let mut unknown = [tagged(4, &["7", "42"])];
         let failed = tags
             .name(
-                &fast,
+                &fast(sim.base_url()),
                 &mut unknown.iter_mut().collect::<Vec<_>>(),
                 nothing_stored,
             )
             .await;
         assert!(
-            matches!(failed, Err(NameError::ListFailed { unnamed: 1, .. })),
+            matches!(&failed, Err(NameError::List { error, .. }) if transient(error)),
             "{failed:?}"
         );
-        assert_eq!(names(&unknown[0]), [Some("vip".to_owned()), None]);
-        let mut later = vec![tagged(5, &["43"])];
+        sim.set_faults(Default::default());
+        let mut retried = [tagged(5, &["42"])];
         let named = tags
             .name(
-                &fast,
+                &fast(sim.base_url()),
+                &mut retried.iter_mut().collect::<Vec<_>>(),
+                nothing_stored,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            named.lists, 1,
+            "a transient failure does not end the run's lists"
+        );
+
+        // A list Intercom refuses for good: named as far as known, and no second try this run.
+        let refusing = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::path("/tags"))
+            .respond_with(wiremock::ResponseTemplate::new(403).set_body_json(serde_json::json!({
+                "type": "error.list",
+                "errors": [{"code": "api_plan_restricted", "message": "Active subscription needed."}]
+            })))
+            .expect(1)
+            .mount(&refusing)
+            .await;
+        let other = TagNames::new();
+        let mut page = [tagged(6, &["7", "42"])];
+        let failed = other
+            .name(
+                &fast(&refusing.uri()),
+                &mut page.iter_mut().collect::<Vec<_>>(),
+                |_| async { Ok([("7".to_owned(), "vip".to_owned())].into()) },
+            )
+            .await;
+        assert!(
+            matches!(&failed, Err(NameError::List { error, unnamed: 1 }) if !transient(error)),
+            "{failed:?}"
+        );
+        assert_eq!(names(&page[0]), [Some("vip".to_owned()), None]);
+        let mut later = [tagged(7, &["43"])];
+        let named = other
+            .name(
+                &fast(&refusing.uri()),
                 &mut later.iter_mut().collect::<Vec<_>>(),
                 nothing_stored,
             )

@@ -10,7 +10,8 @@
 //! - A contact whose inline company list is incomplete (more than 10) has its companies listed;
 //!   a contact Intercom answers 404 for is marked deleted.
 //! - Contact tags (listed inline by id) are named from one id -> name map per run
-//!   ([`crate::tags`]): what the store knows, else at most two `GET /tags` a run.
+//!   ([`crate::tags`]): listed before a backfill's first page; on incremental passes from
+//!   what the store knows, else `GET /tags`; at most two lists a run.
 //! - When due, a deletion check searches every stored contact's id (50 per request) and marks
 //!   those Intercom no longer has.
 
@@ -236,6 +237,9 @@ async fn pages(
 ) -> Result<Option<StopReason>> {
     if let Some(reason) = ctx.should_stop().await {
         return Ok(Some(reason));
+    }
+    if let Phase::Backfill { .. } = state.phase {
+        tags.preload(ctx, report).await?;
     }
     ctx.progress.started(STREAM, state.kind(), None);
     let shared = tokio::sync::Mutex::new(Shared {
