@@ -1,5 +1,6 @@
 //! End-to-end tests of the inbound users, companies and events streams against the simulator,
-//! on SQLite and on PostgreSQL: backfill scope, incremental passes, kills, faults, User Tracking.
+//! on SQLite and on PostgreSQL: backfill scope, incremental passes, kills, faults, User Tracking,
+//! tags named.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
 mod inbound_cases;
@@ -44,4 +45,5 @@ suite!(
     a_page_that_keeps_failing_ends_the_run_at_the_last_good_page,
     stored_sessions_equal_the_rule_applied_to_the_stored_signals,
     the_event_feed_delivers_every_event_once_while_a_sync_writes,
+    contact_tags_arrive_named_for_one_tag_list_a_run,
 );

@@ -48,6 +48,7 @@ pub use state::{ApiServices, ApiSettings, ApiState, OAuthClient};
 pub mod ops {
     pub use crate::routes::accounts::account_profile;
     pub use crate::routes::contacts::{contact_profile, conversation_detail};
+    pub use crate::routes::export::export_status;
     pub use crate::routes::status::workspace_status;
     pub use crate::routes::workspaces::{
         connect_with_token, disconnect_workspace, test_token, update_settings,

@@ -1,7 +1,8 @@
 //! `/metrics` in Prometheus' text format: HTTP requests and latency (counted in process), and
 //! per workspace the Intercom requests, 429s and pacer waits, records and runs per stream and
-//! their durations (summed from `sync_runs`), and writeback figures (from the injected
-//! service). Names follow `icsync_<name>_<unit>`.
+//! their durations (summed from `sync_runs`), writeback figures (from the injected service)
+//! and export figures (the export's status, as the API answers it). Names follow
+//! `icsync_<name>_<unit>`.
 
 use crate::state::ApiState;
 use axum::extract::{MatchedPath, Request, State};
@@ -307,6 +308,7 @@ async fn store_metrics(state: &ApiState, text: &mut Text) -> Result<(), crate::A
         "Age of the oldest CS attribute row waiting to be pushed, by workspace (0 when none).",
         &oldest,
     );
+    export_metrics(state, &workspaces, text).await?;
     let connected = workspaces.iter().filter(|w| w.is_connected()).count();
     text.family(
         "icsync_workspaces",
@@ -319,6 +321,86 @@ async fn store_metrics(state: &ApiState, text: &mut Text) -> Result<(), crate::A
                 (workspaces.len() - connected) as f64,
             ),
         ],
+    );
+    Ok(())
+}
+
+/// One figure of an export's status.
+type Figure = fn(&crate::model::ExportStatusView) -> u64;
+
+/// Per workspace with an export configured: its records by where they stand and the age of
+/// the oldest waiting one, from the same status the API answers (`GET /v1/export/status`).
+async fn export_metrics(
+    state: &ApiState,
+    workspaces: &[icsync_domain::Workspace],
+    text: &mut Text,
+) -> Result<(), crate::ApiError> {
+    let now = chrono::Utc::now();
+    let mut statuses = Vec::new();
+    for workspace in workspaces {
+        let status = crate::routes::export::export_status(state.store(), workspace).await?;
+        if status.configured {
+            statuses.push(status);
+        }
+    }
+    let families: [(&str, &str, Figure); 7] = [
+        (
+            "icsync_export_pending_records",
+            "Host records waiting to be exported to Intercom (due, in backoff or in flight), by workspace.",
+            |s| s.pending,
+        ),
+        (
+            "icsync_export_failed_records",
+            "Waiting host records whose last export attempt failed (retried with backoff), by workspace.",
+            |s| s.failing,
+        ),
+        (
+            "icsync_export_exported_records",
+            "Host records Intercom holds as the host wants, by workspace.",
+            |s| s.exported,
+        ),
+        (
+            "icsync_export_removed_records",
+            "Removed host records whose removal is done (archived, deleted, or left in additive mode), by workspace.",
+            |s| s.removed,
+        ),
+        (
+            "icsync_export_rejected_records",
+            "Host records Intercom or the checks refused, not retried until the host changes them, by workspace.",
+            |s| s.rejected,
+        ),
+        (
+            "icsync_export_skipped_records",
+            "Host records skipped in enrich mode (no such contact in Intercom), by workspace.",
+            |s| s.skipped,
+        ),
+        (
+            "icsync_export_records",
+            "Host records the export holds, by workspace.",
+            |s| s.records,
+        ),
+    ];
+    for (name, help, pick) in families {
+        let samples: Vec<(Vec<(&str, &str)>, f64)> = statuses
+            .iter()
+            .map(|s| (vec![("workspace", s.workspace.as_str())], pick(s) as f64))
+            .collect();
+        text.family(name, "gauge", help, &samples);
+    }
+    let oldest: Vec<(Vec<(&str, &str)>, f64)> = statuses
+        .iter()
+        .map(|s| {
+            let age = s
+                .oldest_pending_since
+                .map_or(0, |since| (now - since).num_seconds().max(0));
+            (vec![("workspace", s.workspace.as_str())], age as f64)
+        })
+        .collect();
+    text.family(
+        "icsync_export_oldest_pending_age_seconds",
+        "gauge",
+        "Age of the oldest host record waiting to be exported, by workspace (0 when none).",
+        &oldest,
     );
     Ok(())
 }

@@ -52,6 +52,8 @@ pub enum Command {
     Cs(crate::commands::cs::CsArgs),
     /// Push a workspace's pending CS attributes to Intercom once, in the foreground.
     Push(crate::commands::cs::PushArgs),
+    /// The export of host records to Intercom (see docs/EXPORT.md).
+    Export(crate::commands::export::ExportArgs),
 }
 
 /// Runs a parsed command.
@@ -93,6 +95,7 @@ pub async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()>
         Command::Apikey(command) => crate::commands::apikey::run(command, &settings).await,
         Command::Cs(args) => crate::commands::cs::run_cs(args, &settings).await,
         Command::Push(args) => crate::commands::cs::run_push(args, &settings).await,
+        Command::Export(args) => crate::commands::export::run(args, &settings).await,
         Command::Serve => {
             let app = Application::build(&settings).await?;
             app.run_until_stopped(startup::shutdown_signal()).await

@@ -29,6 +29,7 @@ mod onview;
 mod report;
 mod streams;
 mod sync;
+mod tags;
 mod webhooks;
 pub mod workspaces;
 

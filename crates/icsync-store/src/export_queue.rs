@@ -86,6 +86,8 @@ pub struct ExportProblem {
     pub status: ExportStatus,
     pub attempts: i32,
     pub reason: String,
+    /// When the last attempt ended as it did.
+    pub last_attempt_at: Option<DateTime<Utc>>,
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
@@ -244,6 +246,7 @@ impl Store {
                     },
                     attempts: r.attempts,
                     reason: r.last_error.unwrap_or_default(),
+                    last_attempt_at: r.last_attempt_at,
                     next_attempt_at: r.next_attempt_at.filter(|_| r.needs_push),
                 })
             })

@@ -1,16 +1,21 @@
 //! Finding what the API is asked for: contacts by any of their keys (icsync's id, Intercom's
 //! id, external id, email), companies by icsync's id, Intercom's id or their own `company_id`,
-//! a company's contacts, one conversation, workspace names.
+//! a company's contacts, one conversation, workspace names, and the tag names icsync already
+//! knows for some contacts.
 
 use crate::Store;
 use crate::conversations::{StoredConversation, stored_conversation};
 use crate::entities::{
-    company, contact, contact_company, conversation, conversation_contact, workspace,
+    company, contact, contact_company, conversation, conversation_contact, export_tag, workspace,
 };
 use crate::error::Result;
 use crate::reads::{StoredCompany, StoredContact, stored_company, stored_contact};
-use icsync_domain::{CompanyId, ContactId, ConversationId, WorkspaceId, normalize_email};
+use icsync_domain::{
+    CompanyId, ContactId, ConversationId, IMPORTED_TAGS_KEY, ImportedTag, WorkspaceId,
+    normalize_email,
+};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::HashMap;
 
 /// How a contact is named in a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +56,51 @@ pub struct LocatedCompany {
 const MAX_MATCHES: u64 = 100;
 
 impl Store {
+    /// Tag id -> name as icsync already knows them, without asking Intercom: the named tags
+    /// stored on these contacts (an earlier import named them) and the tags the export
+    /// created or found. The import asks Intercom (`GET /tags`) only for ids not named here.
+    pub async fn known_tag_names(
+        &self,
+        workspace: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> Result<HashMap<String, String>> {
+        let db = &self.inner.read;
+        let mut names: HashMap<String, String> = export_tag::Entity::find()
+            .select_only()
+            .column(export_tag::Column::TagId)
+            .column(export_tag::Column::Name)
+            .filter(export_tag::Column::WorkspaceId.eq(workspace.0))
+            .into_tuple::<(String, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        for chunk in contacts.chunks(500) {
+            let stored: Vec<serde_json::Value> = contact::Entity::find()
+                .select_only()
+                .column(contact::Column::OtherAttributes)
+                .filter(contact::Column::WorkspaceId.eq(workspace.0))
+                .filter(contact::Column::IntercomId.is_in(chunk.iter().map(ContactId::as_str)))
+                .into_tuple()
+                .all(db)
+                .await?;
+            for other in stored {
+                let Some(tags) = other.get(IMPORTED_TAGS_KEY) else {
+                    continue;
+                };
+                // A value that does not read as tags names nothing; the import lists them.
+                let tags: Vec<ImportedTag> =
+                    serde_json::from_value(tags.clone()).unwrap_or_default();
+                for tag in tags {
+                    if let Some(name) = tag.name {
+                        names.entry(tag.id).or_insert(name);
+                    }
+                }
+            }
+        }
+        Ok(names)
+    }
+
     /// The contacts `lookup` names, by icsync id: none, one, or (for an email or an external
     /// id shared by several Intercom contacts) several.
     pub async fn find_contacts(

@@ -5,8 +5,10 @@ mod compare;
 mod incremental;
 mod resilience;
 mod sessions;
+mod tags;
 
 pub use backfill::*;
 pub use incremental::*;
 pub use resilience::*;
 pub use sessions::*;
+pub use tags::*;

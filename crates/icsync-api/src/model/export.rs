@@ -379,6 +379,8 @@ pub struct ExportFailureView {
     pub status: String,
     pub attempts: i32,
     pub reason: String,
+    /// When the last attempt was made.
+    pub last_attempt_at: Option<DateTime<Utc>>,
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
@@ -439,6 +441,7 @@ impl ExportStatusView {
                     status: p.status.as_str().to_owned(),
                     attempts: p.attempts,
                     reason: p.reason,
+                    last_attempt_at: p.last_attempt_at,
                     next_attempt_at: p.next_attempt_at,
                 })
                 .collect(),

@@ -18,6 +18,7 @@ use crate::state::ApiState;
 use axum::Json;
 use axum::extract::State;
 use icsync_domain::{ExportSettings, HostRecord, RecordProblem, Workspace};
+use icsync_store::{Store, StoreError};
 
 /// Items one batch may hold (puts and removals together).
 const BATCH_MAX: usize = 500;
@@ -337,10 +338,22 @@ pub(crate) async fn status(
 }
 
 async fn status_view(state: &ApiState, workspace: &Workspace) -> ApiResult<ExportStatusView> {
-    let store = state.store();
+    Ok(export_status(state.store(), workspace).await?)
+}
+
+/// Failing, rejected and skipped records a status lists.
+const FAILURES_SHOWN: u64 = 50;
+
+/// A workspace's export status as `GET /v1/export/status` answers it: settings, figures and up
+/// to 50 records that are not in Intercom as the host wants, with their reasons. The console,
+/// `icsync export status` and `/metrics` read it here too, so they all count alike.
+pub async fn export_status(
+    store: &Store,
+    workspace: &Workspace,
+) -> Result<ExportStatusView, StoreError> {
     let export = store.export_state(workspace.id).await?;
     let counts = store
-        .export_counts(workspace.id, chrono::Utc::now(), 50)
+        .export_counts(workspace.id, chrono::Utc::now(), FAILURES_SHOWN)
         .await?;
     Ok(ExportStatusView::new(workspace, export.as_ref(), counts))
 }

@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod connect;
 pub(crate) mod contact;
 pub(crate) mod disconnect;
+pub(crate) mod export;
 pub(crate) mod search;
 pub(crate) mod settings;
 pub(crate) mod status;

@@ -2,8 +2,10 @@
 //! own status ([`ops::workspace_status`]): a sentence for the workspace, per stream its state,
 //! a progress bar while a backfill runs (done of estimated, rate, ETA), last and next run,
 //! figures (records, requests, 429s), the last error with what to do; record counts; writeback
-//! (pending, failed with the reason per row, oldest pending). The live part is also served
-//! alone (`/status/live`), which the console's script fetches every few seconds.
+//! (pending, failed with the reason per row, oldest pending); the export of host records
+//! (settings, figures, failing records with their reasons; [`super::export`]). The live part
+//! is also served alone (`/status/live`), which the console's script fetches every few
+//! seconds.
 
 use crate::ConsoleState;
 use crate::error::ConsoleResult;
@@ -13,7 +15,7 @@ use crate::pages::{status_url, workspace_url};
 use crate::session::Admin;
 use axum::extract::{Path, Query, State};
 use chrono::Utc;
-use icsync_api::model::{ProgressView, StatusView, StreamState, StreamStatus};
+use icsync_api::model::{ExportStatusView, ProgressView, StatusView, StreamState, StreamStatus};
 use icsync_api::{WritebackFigures, ops};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -48,6 +50,7 @@ pub(crate) async fn page(
     Query(query): Query<StatusQuery>,
 ) -> ConsoleResult<Markup> {
     let status = ops::workspace_status(state.api(), &name).await?;
+    let export = export_of(&state, &name).await?;
     let refresh = state.settings().status_refresh.as_secs().max(1);
     let live_url = format!("{}/live", status_url(&status.workspace.name));
     let body = html! {
@@ -59,7 +62,7 @@ pub(crate) async fn page(
             p.notice role="status" { (text) }
         }
         div id="live" data-refresh=(live_url) data-refresh-secs=(refresh) {
-            (live_part(&status, refresh))
+            (live_part(&status, &export, refresh))
         }
     };
     Ok(layout::refreshing_page(
@@ -78,11 +81,25 @@ pub(crate) async fn live(
     Path(name): Path<String>,
 ) -> ConsoleResult<Markup> {
     let status = ops::workspace_status(state.api(), &name).await?;
+    let export = export_of(&state, &name).await?;
     let refresh = state.settings().status_refresh.as_secs().max(1);
-    Ok(live_part(&status, refresh))
+    Ok(live_part(&status, &export, refresh))
 }
 
-fn live_part(status: &StatusView, refresh_secs: u64) -> Markup {
+/// The workspace's export status (an unknown workspace is the page's 404).
+async fn export_of(
+    state: &ConsoleState,
+    name: &str,
+) -> ConsoleResult<Result<ExportStatusView, String>> {
+    let workspace = ops::workspace_named(state.api(), name).await?;
+    Ok(super::export::load(state.api(), &workspace).await)
+}
+
+fn live_part(
+    status: &StatusView,
+    export: &Result<ExportStatusView, String>,
+    refresh_secs: u64,
+) -> Markup {
     html! {
         (summary(status))
         section aria-labelledby="streams-heading" {
@@ -104,6 +121,7 @@ fn live_part(status: &StatusView, refresh_secs: u64) -> Markup {
             }
         }
         (writeback_section(status))
+        (super::export::section(&status.workspace.name, export))
         p.updated {
             "Updated " (when(Utc::now())) "; this part refreshes every " (duration(refresh_secs as i64)) "."
         }

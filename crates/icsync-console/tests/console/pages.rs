@@ -344,3 +344,145 @@ async fn connecting_explains_a_wrong_token_shows_the_identity_and_saves_the_swit
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn status_shows_the_export_settings_figures_and_the_failing_records_with_reasons() {
+    use chrono::{Duration, Utc};
+    use icsync_domain::{
+        AttributeTarget, CreationMode, DataType, ExportSettings, FieldMapping, HostRecord,
+        RemovalMode, SyncMode,
+    };
+    use icsync_store::{ClaimRequest, ContactLink, ExportOutcome, ExportResult};
+    let console = console().await;
+    let ws = console.seeded().await;
+    let admin = console.sign_in(&console.admin.clone()).await;
+    let before = console.get("/workspaces/acme/status", &admin).await;
+    assert!(
+        before.contains("No export is configured")
+            && before.contains("PUT /v1/workspaces/acme/export"),
+        "{}",
+        before.text
+    );
+
+    let store = &console.store;
+    let settings = ExportSettings {
+        enabled: true,
+        sync_mode: SyncMode::Enrich,
+        creation_mode: CreationMode::User,
+        removal_mode: RemovalMode::Archive,
+        mapping: vec![FieldMapping {
+            property: "seats".into(),
+            target: AttributeTarget::Data {
+                name: "host_seats".into(),
+                data_type: DataType::Integer,
+            },
+        }],
+    };
+    store
+        .save_export_settings(ws.id, &settings, Utc::now())
+        .await
+        .unwrap();
+    let put = |host_id: &'static str, minutes_ago: i64| {
+        let record = HostRecord {
+            host_id: host_id.into(),
+            email: Some(format!("{host_id}@example.com")),
+            external_id: Some(format!("ext-{host_id}")),
+            ..Default::default()
+        }
+        .normalized();
+        async move {
+            store
+                .put_export_record(ws.id, &record, Utc::now() - Duration::minutes(minutes_ago))
+                .await
+                .unwrap();
+        }
+    };
+    for id in ["rec-ok", "rec-503", "rec-refused", "rec-missing"] {
+        put(id, 2).await;
+    }
+    let now = Utc::now();
+    let claimed = store
+        .claim_exports(&ClaimRequest {
+            workspace: ws.id,
+            now,
+            due_before: None,
+            not_attempted_since: now,
+            limit: 10,
+            lease: Duration::seconds(60),
+        })
+        .await
+        .unwrap();
+    let outcomes: Vec<ExportOutcome> = claimed
+        .into_iter()
+        .map(|record| {
+            let result = match record.record.host_id.as_str() {
+                "rec-ok" => ExportResult::Exported { note: None },
+                "rec-503" => ExportResult::Failed {
+                    error: "Intercom answered 503 Service Unavailable".into(),
+                    retry_at: now + Duration::minutes(5),
+                    uncertain: true,
+                },
+                "rec-refused" => ExportResult::Rejected {
+                    reason: "Intercom refused the email address".into(),
+                },
+                _ => ExportResult::Skipped {
+                    reason: "no contact in Intercom has this email or external id".into(),
+                },
+            };
+            ExportOutcome {
+                record,
+                at: now,
+                result,
+                contact: ContactLink::default(),
+            }
+        })
+        .collect();
+    store.record_export_outcomes(&outcomes).await.unwrap();
+    put("rec-new", 45).await;
+
+    let page = console.get("/workspaces/acme/status", &admin).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    for text in [
+        "Export to Intercom",
+        "Not exporting: </strong>the workspace has no Intercom access token",
+        "<strong>enrich</strong>: update only contacts that already exist in Intercom",
+        "<strong>user</strong>: every record is a user",
+        "<strong>archive</strong>: take off the tags this export applied",
+        "Property mapping",
+        "<code>seats</code>",
+        "<code>host_seats</code>",
+        "data attribute (integer)",
+        "<dt>Records</dt><dd>5</dd>",
+        "<dt>Waiting to be exported</dt><dd>2</dd>",
+        "<dt>Failed (retried)</dt><dd>1</dd>",
+        "<dt>Exported, unchanged since</dt><dd>1</dd>",
+        "<dt>Rejected (until the host changes them)</dt><dd>1</dd>",
+        "<dt>Skipped (enrich mode, no such contact)</dt><dd>1</dd>",
+        "45 min",
+        "Records not in Intercom as the host wants, with the reason",
+        "data-export-record=\"rec-503\"",
+        "Intercom answered 503 Service Unavailable",
+        "failed, retried",
+        "Intercom refused the email address",
+        "no contact in Intercom has this email or external id",
+        "when the host changes the record",
+    ] {
+        assert!(page.contains(text), "{text:?} in {}", page.text);
+    }
+    assert!(!page.contains("data-export-record=\"rec-ok\""));
+    // The live part, as the script refreshes it, holds the export too.
+    let live = console
+        .send(
+            axum::http::Method::GET,
+            "/workspaces/acme/status/live",
+            Some(&admin),
+            None,
+            &[("x-console-fragment", "1")],
+        )
+        .await;
+    assert!(
+        live.contains("data-export-record=\"rec-refused\""),
+        "{}",
+        live.text
+    );
+}

@@ -1,12 +1,12 @@
 //! `icsync cs set|import` and `icsync push`: writeback by hand, through the same
 //! `icsync_writeback::Writeback` functions the API and the loop use.
 
+use super::{find_workspace, open};
 use crate::config::Settings;
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use icsync_domain::{CsPatch, CsSubject, Workspace};
 use icsync_intercom::{AccessToken, ClientConfig, IntercomClient};
-use icsync_store::{SecretKey, Store};
 use icsync_writeback::{DrainOptions, ImportFormat, Outcome, Progress, Writeback};
 use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
@@ -246,31 +246,6 @@ impl Progress for Bar {
             self.0.set_message("(with failures)");
         }
     }
-}
-
-/// Opens the configured store with its secret key (to read the workspace's token).
-async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    let store = crate::startup::open_store(settings, false).await?;
-    let (key, _) =
-        SecretKey::load_or_create(settings.secret_key.as_ref(), &settings.secret_key_path())
-            .context("failed to load the secret key")?;
-    Ok(store.with_secret_key(&key))
-}
-
-async fn find_workspace(store: &Store, name: &str) -> anyhow::Result<Workspace> {
-    let workspaces = store.workspaces().await?;
-    let names: Vec<&str> = workspaces.iter().map(|w| w.name.as_str()).collect();
-    let found = workspaces.iter().find(|w| w.name == name).cloned();
-    found.with_context(|| {
-        if names.is_empty() {
-            format!("no workspace named {name:?}: no workspace is connected yet")
-        } else {
-            format!(
-                "no workspace named {name:?}; workspaces: {}",
-                names.join(", ")
-            )
-        }
-    })
 }
 
 /// The workspace's Intercom client (its region, or its base URL when set).

@@ -5,12 +5,14 @@
 pub mod apikey;
 pub mod cs;
 pub mod demo;
+pub mod export;
 pub mod sync;
 pub mod workspace;
 
 use crate::config::Settings;
 use anyhow::{Context as _, bail};
-use icsync_store::Store;
+use icsync_domain::Workspace;
+use icsync_store::{SecretKey, Store};
 use secrecy::SecretString;
 use std::path::Path;
 
@@ -19,6 +21,33 @@ pub async fn keyed_store(settings: &Settings) -> anyhow::Result<Store> {
     let store = crate::startup::open_store(settings, true).await?;
     let key = crate::startup::load_secret_key(settings)?;
     Ok(store.with_secret_key(&key))
+}
+
+/// The configured store with its secret key (to read workspaces and their tokens), not
+/// migrated: a store whose schema is behind is refused with what to run.
+pub(crate) async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    let store = crate::startup::open_store(settings, false).await?;
+    let (key, _) =
+        SecretKey::load_or_create(settings.secret_key.as_ref(), &settings.secret_key_path())
+            .context("failed to load the secret key")?;
+    Ok(store.with_secret_key(&key))
+}
+
+/// A workspace by name; an unknown name is an error listing the known ones.
+pub(crate) async fn find_workspace(store: &Store, name: &str) -> anyhow::Result<Workspace> {
+    let workspaces = store.workspaces().await?;
+    let names: Vec<&str> = workspaces.iter().map(|w| w.name.as_str()).collect();
+    let found = workspaces.iter().find(|w| w.name == name).cloned();
+    found.with_context(|| {
+        if names.is_empty() {
+            format!("no workspace named {name:?}: no workspace is connected yet (icsync workspace connect)")
+        } else {
+            format!(
+                "no workspace named {name:?}; workspaces: {}",
+                names.join(", ")
+            )
+        }
+    })
 }
 
 /// A token from `--token-file` or `--token-env`, trimmed.

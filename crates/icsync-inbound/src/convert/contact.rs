@@ -1,11 +1,17 @@
-//! Intercom contacts into domain [`Contact`]s, with their company ids.
+//! Intercom contacts into domain [`Contact`]s, with their company ids; naming their tags.
+//!
+//! Intercom lists a contact's tags inline as `{type, id, url}` (the 2.11 `contact_tags`
+//! schema: addressable items, no name), so [`convert`] keeps them by id and the import names
+//! them afterwards ([`unnamed_tag_ids`], [`name_tags`]) from the workspace's tag list
+//! (`GET /tags`, [`tag_names`]) or what icsync already knows.
 
 use super::{Converted, Rejected, put, put_bool, put_str, put_time, to_json};
 use icsync_domain::{
     AttributeMap, CompanyId, Contact, ContactId, ContactRole, IMPORTED_TAGS_KEY, ImportedTag,
-    Location, imported_tags_value, split_custom_attributes,
+    Location, imported_tags, imported_tags_value, split_custom_attributes,
 };
 use icsync_intercom::models;
+use std::collections::HashMap;
 
 /// A converted contact and what its inline `companies` list says.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +77,7 @@ pub fn convert(
     put(&mut other, "social_profiles", wire.social_profiles.clone());
     put(&mut other, "tags", wire.tags.as_ref().and_then(to_json));
     if let Some(list) = &wire.tags {
-        // Inline contact tags carry ids only; the name is filled in where icsync knows it.
+        // Inline contact tags carry ids only; the import names them (`name_tags`).
         let tags: Vec<ImportedTag> = list
             .data
             .iter()
@@ -132,6 +138,46 @@ pub fn convert(
     })
 }
 
+/// The ids of a converted contact's tags that have no name yet.
+pub fn unnamed_tag_ids(contact: &Contact) -> Vec<String> {
+    imported_tags(&contact.other_attributes)
+        .into_iter()
+        .filter(|t| t.name.is_none())
+        .map(|t| t.id)
+        .collect()
+}
+
+/// Names a converted contact's tags from `names` (tag id -> name); returns how many stay
+/// without a name.
+pub fn name_tags(contact: &mut Contact, names: &HashMap<String, String>) -> usize {
+    let mut tags = imported_tags(&contact.other_attributes);
+    if tags.is_empty() {
+        return 0;
+    }
+    let mut unnamed = 0;
+    for tag in &mut tags {
+        if tag.name.is_none() {
+            tag.name = names.get(&tag.id).cloned();
+            unnamed += usize::from(tag.name.is_none());
+        }
+    }
+    contact
+        .other_attributes
+        .insert(IMPORTED_TAGS_KEY.to_owned(), imported_tags_value(&tags));
+    unnamed
+}
+
+/// The workspace's tag list (`GET /tags`) as tag id -> name; tags without a name are left out.
+pub fn tag_names(list: Vec<models::Tag>) -> HashMap<String, String> {
+    list.into_iter()
+        .filter_map(|tag| {
+            let id = tag.id.trim().to_owned();
+            let name = tag.name.filter(|n| !n.trim().is_empty())?;
+            (!id.is_empty()).then_some((id, name))
+        })
+        .collect()
+}
+
 /// The company ids of an inline list, and whether the list is complete.
 fn inline_companies(list: Option<&models::AddressableList>) -> (Vec<CompanyId>, bool) {
     let Some(list) = list else {
@@ -188,6 +234,50 @@ mod tests {
         );
         let none = convert(fixture("contact.json"), None).unwrap_or_else(|e| panic!("{e:?}"));
         assert!(icsync_domain::imported_tags(&none.contact.record.other_attributes).is_empty());
+    }
+
+    #[test]
+    fn tags_are_named_from_the_tag_list_and_unknown_ids_stay_unnamed() {
+        let mut contact = convert(fixture("contact_realistic.json"), None)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .contact
+            .record;
+        assert_eq!(unnamed_tag_ids(&contact), vec!["93".to_owned()]);
+        let list: Vec<models::Tag> = serde_json::from_value(json!([
+            {"type": "tag", "id": "93", "name": "VIP"},
+            {"type": "tag", "id": 94, "name": "trial"},
+            {"type": "tag", "id": "95", "name": " "},
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let names = tag_names(list);
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert_eq!(names.get("94").map(String::as_str), Some("trial"));
+        assert_eq!(name_tags(&mut contact, &HashMap::new()), 1);
+        assert_eq!(name_tags(&mut contact, &names), 0);
+        assert!(unnamed_tag_ids(&contact).is_empty());
+        assert_eq!(
+            icsync_domain::imported_tags(&contact.other_attributes),
+            vec![ImportedTag {
+                id: "93".into(),
+                name: Some("VIP".into())
+            }]
+        );
+        // A name already given is kept.
+        let renamed: HashMap<String, String> = [("93".to_owned(), "other".to_owned())].into();
+        assert_eq!(name_tags(&mut contact, &renamed), 0);
+        assert_eq!(
+            icsync_domain::imported_tags(&contact.other_attributes)[0]
+                .name
+                .as_deref(),
+            Some("VIP")
+        );
+        let mut untagged = convert(fixture("contact.json"), None)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .contact
+            .record;
+        let before = untagged.other_attributes.clone();
+        assert_eq!(name_tags(&mut untagged, &names), 0);
+        assert_eq!(untagged.other_attributes, before, "nothing added");
     }
 
     #[test]

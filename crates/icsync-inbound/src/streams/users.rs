@@ -9,6 +9,9 @@
 //!   watermark's local day; the new watermark trails the pass's start by the search-lag margin.
 //! - A contact whose inline company list is incomplete (more than 10) has its companies listed;
 //!   a contact Intercom answers 404 for is marked deleted.
+//! - Contact tags (listed inline by id) are named from one id -> name map per run
+//!   ([`crate::tags`]): listed before a backfill's first page; on incremental passes from
+//!   what the store knows, else `GET /tags`; at most two lists a run.
 //! - When due, a deletion check searches every stored contact's id (50 per request) and marks
 //!   those Intercom no longer has.
 
@@ -17,6 +20,7 @@ use crate::control::StopReason;
 use crate::convert::{self, Rejected, contact::ContactWithCompanies};
 use crate::error::Result;
 use crate::report::StreamReport;
+use crate::tags::TagNames;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures::{StreamExt, TryStreamExt};
 use icsync_domain::{Company, CompanyId, ContactId, ContactRole, RunStatus, StreamName};
@@ -165,7 +169,8 @@ pub async fn run(ctx: Ctx<'_>, full: bool) -> Result<StreamReport> {
     });
     let before = ctx.client.stats();
     let queue = ctx.queue();
-    let outcome = pages(ctx, &state, watermark, &queue, &mut report).await;
+    let tags = TagNames::new();
+    let outcome = pages(ctx, &state, watermark, &queue, &tags, &mut report).await;
     let totals = queue.finish().await;
     let outcome = match (outcome, totals) {
         (Ok(end), Ok(totals)) => {
@@ -227,10 +232,14 @@ async fn pages(
     state: &State,
     old_watermark: Option<DateTime<Utc>>,
     queue: &icsync_store::IngestQueue,
+    tags: &TagNames,
     report: &mut StreamReport,
 ) -> Result<Option<StopReason>> {
     if let Some(reason) = ctx.should_stop().await {
         return Ok(Some(reason));
+    }
+    if let Phase::Backfill { .. } = state.phase {
+        tags.preload(ctx, report).await?;
     }
     ctx.progress.started(STREAM, state.kind(), None);
     let shared = tokio::sync::Mutex::new(Shared {
@@ -252,7 +261,8 @@ async fn pages(
         let estimates = &estimates;
         async move {
             let mut part_report = StreamReport::new(STREAM);
-            let outcome = part_pages(ctx, index, shared, estimates, queue, &mut part_report).await;
+            let outcome =
+                part_pages(ctx, index, shared, estimates, queue, tags, &mut part_report).await;
             (outcome, part_report)
         }
     });
@@ -283,6 +293,7 @@ async fn part_pages(
     shared: &tokio::sync::Mutex<Shared>,
     estimates: &std::sync::Mutex<Vec<u64>>,
     queue: &icsync_store::IngestQueue,
+    tags: &TagNames,
     report: &mut StreamReport,
 ) -> Result<Option<StopReason>> {
     let (state, part) = {
@@ -326,7 +337,7 @@ async fn part_pages(
         page_no += 1;
         let span = tracing::debug_span!("page", workspace = %ctx.workspace.name, stream = STREAM, part = index, page = page_no);
         let done = page.next.is_done();
-        let mut ingest = convert_page(ctx, &state, page.items, &page.rejected, report)
+        let mut ingest = convert_page(ctx, &state, page.items, &page.rejected, tags, report)
             .instrument(span)
             .await?;
         let mut shared = shared.lock().await;
@@ -399,6 +410,7 @@ async fn convert_page(
     state: &State,
     items: Vec<icsync_intercom::models::Contact>,
     rejected: &[icsync_intercom::models::RejectedItem],
+    tags: &TagNames,
     report: &mut StreamReport,
 ) -> Result<IngestPage> {
     let read = (items.len() + rejected.len()) as u64;
@@ -430,6 +442,12 @@ async fn convert_page(
             Err(rejected) => skip(ctx, report, &rejected),
         }
     }
+    tags.name_page(
+        ctx,
+        accepted.iter_mut().map(|c| &mut c.contact.record),
+        report,
+    )
+    .await?;
     let mut page = IngestPage::default();
     let (complete, incomplete): (Vec<_>, Vec<_>) =
         accepted.into_iter().partition(|c| c.companies_complete);

@@ -4,7 +4,8 @@
 //!   leads): only while User Tracking is on; written only when strictly newer than the stored
 //!   copy (compared first, and the write itself is guarded), never bringing a deleted contact
 //!   back (only a poll, reading Intercom itself, does that). A complete inline company list
-//!   replaces the contact's associations, like the users stream.
+//!   replaces the contact's associations, like the users stream. Its tags (ids only inline)
+//!   are named from what the store knows, without a request; the next poll names new ones.
 //! - `contact.deleted`, `contact.archived`: a stored contact is marked deleted (kept for
 //!   history, out of feeds; an archived contact that Intercom shows again comes back with the
 //!   next poll that reads it).
@@ -155,7 +156,7 @@ async fn contact(
     }
     let converted = convert::contact::convert(wire, None)
         .map_err(|r| ApplyError::Item(format!("{}: {}", r.reason, r.detail)))?;
-    let contact = converted.contact.record;
+    let mut contact = converted.contact.record;
     if contact.role == ContactRole::Lead && !ws.include_leads {
         return Ok(Outcome::Ignored("leads are not imported in this workspace"));
     }
@@ -165,6 +166,14 @@ async fn contact(
             return Ok(Outcome::Unchanged("the stored contact is as new or newer"));
         }
         _ => {}
+    }
+    if !convert::contact::unnamed_tag_ids(&contact).is_empty() {
+        // Names as icsync knows them (this contact's stored tags, the export's); no request to
+        // Intercom from a notification: a tag new to icsync is named by the next poll.
+        let known = store
+            .known_tag_names(ws.id, std::slice::from_ref(&contact.id))
+            .await?;
+        convert::contact::name_tags(&mut contact, &known);
     }
     let mut marks = Vec::new();
     let mut sets = Vec::new();

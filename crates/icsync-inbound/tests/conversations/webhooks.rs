@@ -1,7 +1,7 @@
 //! The webhook receiver against the simulator's signed deliveries: applied before any poll,
 //! forgeries refused, replays and duplicates changing nothing, reordering never regressing.
 
-use crate::support::{Db, Env, SECRET};
+use crate::support::{Db, Env, SECRET, count};
 use icsync_domain::{ContactId, ConversationId, StreamName};
 use icsync_inbound::{WebhookState, webhook_router};
 use icsync_intercom_sim::{Forgery, SimConfig, WebhookConfig, WebhookFaults};
@@ -347,4 +347,110 @@ async fn hostile_deliveries(db: Db) {
         stored_name(&env, &user).await.as_deref(),
         Some("Wrong place")
     );
+}
+
+/// The names of a stored contact's tags (`None` for one stored without a name), sorted.
+async fn stored_tag_names(env: &Env, id: &str) -> Vec<Option<String>> {
+    let profile = env
+        .store
+        .contact_profile(env.workspace.id, &ContactId::new(id))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut names: Vec<Option<String>> =
+        icsync_domain::imported_tags(&profile.contact.contact.other_attributes)
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_notification_keeps_the_tag_names_icsync_knows_without_asking_intercom() {
+    let env = Env::start(
+        SimConfig {
+            contacts: 60,
+            conversations: 0,
+            ..SimConfig::default()
+        },
+        |_| {},
+    )
+    .await;
+    // A user the backfill imports (created within its window).
+    let user = env
+        .sim
+        .contacts_created_since(chrono::Utc::now().timestamp() - 30 * 86_400)
+        .into_iter()
+        .find(|c| c.role == "user")
+        .expect("a recent user")
+        .id;
+    env.sim.tag_contact(&user, "Beta programme").unwrap();
+    let report = env.pass(&[StreamName::USERS]).await;
+    assert!(report.all_finished(), "{report:#?}");
+    let named = stored_tag_names(&env, &user).await;
+    assert!(
+        named.contains(&Some("Beta programme".to_owned())) && named.iter().all(Option::is_some),
+        "the poll named them: {named:?}"
+    );
+    let (url, state) = serve(&env).await;
+    env.sim
+        .set_webhooks(hooks(&url, WebhookFaults::default()))
+        .unwrap();
+    let mark = env.mark();
+    let base = chrono::Utc::now().timestamp();
+    // A change in Intercom: the notification's contact lists its tags by id only; the names
+    // icsync holds are kept.
+    env.sim
+        .update_contact(
+            &user,
+            json!({"name": "Renamed By Webhook", "updated_at": base + 10}),
+        )
+        .unwrap();
+    env.sim.webhooks_idle().await;
+    assert_eq!(
+        stored_name(&env, &user).await.as_deref(),
+        Some("Renamed By Webhook")
+    );
+    assert_eq!(stored_tag_names(&env, &user).await, named);
+    // A tag icsync has never seen: stored by id, still no request; the next poll names it.
+    env.sim.tag_contact(&user, "Brand new tag").unwrap();
+    env.sim
+        .update_contact(
+            &user,
+            json!({"name": "Tagged By Webhook", "updated_at": base + 20}),
+        )
+        .unwrap();
+    env.sim.webhooks_idle().await;
+    assert_eq!(
+        stored_name(&env, &user).await.as_deref(),
+        Some("Tagged By Webhook")
+    );
+    let mut with_new = named.clone();
+    with_new.push(None);
+    with_new.sort();
+    assert_eq!(stored_tag_names(&env, &user).await, with_new);
+    assert!(
+        env.requests_since(mark).is_empty(),
+        "no request from a notification"
+    );
+    assert_eq!(state.counts().failed + state.counts().malformed, 0);
+    let mark = env.mark();
+    let report = env.pass(&[StreamName::USERS]).await;
+    assert!(report.all_finished(), "{report:#?}");
+    assert_eq!(
+        count(&env.requests_since(mark), "GET /tags"),
+        1,
+        "{:?}",
+        env.requests_since(mark)
+    );
+    let mut want: Vec<Option<String>> = env
+        .sim
+        .contact_tag_names(&user)
+        .unwrap()
+        .into_iter()
+        .map(Some)
+        .collect();
+    want.sort();
+    assert_eq!(stored_tag_names(&env, &user).await, want);
 }
