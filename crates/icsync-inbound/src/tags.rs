@@ -199,7 +199,8 @@ impl State {
     }
 }
 
-/// A failure the next run may not meet: the page fails and is read again.
+/// A failure a later attempt may not meet (5xx, 429, timeouts: Intercom's retries are spent)
+/// or a refused token, which stops the run anyway: the page fails and is read again.
 fn transient(error: &ClientError) -> bool {
     error.is_retryable() || matches!(error, ClientError::Unauthorized { .. })
 }
