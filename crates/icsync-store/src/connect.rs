@@ -13,6 +13,20 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Whether a connection coming back to its pool is outside any transaction. One that is not was
+/// given back by a task cancelled in the middle of a transaction's statement (a killed run, an
+/// aborted writer), before the transaction could queue its rollback: handed out again, its
+/// next user would run inside that transaction, whose locks nobody releases and whose rows
+/// vanish when it finally rolls back. Such a connection is closed instead (the server rolls the
+/// transaction back when it goes).
+fn released_clean(conn: &impl Connection) -> bool {
+    let in_transaction = conn.is_in_transaction();
+    if in_transaction {
+        tracing::warn!("a database connection came back inside a transaction, closing it");
+    }
+    !in_transaction
+}
+
 /// Which database the store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -118,6 +132,7 @@ async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<Opened> {
     };
     // An in-memory database exists per connection, so readers and writer must share one.
     let writer = SqlitePoolOptions::new()
+        .after_release(|conn, _| Box::pin(async move { Ok(released_clean(conn)) }))
         .max_connections(1)
         .min_connections(1)
         .acquire_timeout(options.acquire_timeout)
@@ -130,6 +145,7 @@ async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<Opened> {
         let readers = options.max_connections.max(1);
         let reader_cache = (options.sqlite_cache_kib / readers).max(2_048);
         SqlitePoolOptions::new()
+            .after_release(|conn, _| Box::pin(async move { Ok(released_clean(conn)) }))
             .max_connections(readers)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(
@@ -171,6 +187,7 @@ async fn open_postgres(url: &str, options: &StoreOptions) -> Result<Opened> {
     .map_err(fail)?;
     probe.close().await.map_err(fail)?;
     let pool = PgPoolOptions::new()
+        .after_release(|conn, _| Box::pin(async move { Ok(released_clean(conn)) }))
         .max_connections(options.max_connections.max(2))
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect)

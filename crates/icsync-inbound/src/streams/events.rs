@@ -235,9 +235,17 @@ struct Lister {
 
 impl Lister {
     async fn run(self, mut after: Option<String>, tx: mpsc::Sender<Item>) {
+        // A resumed run starts after its cursor. Contacts before it that became due since (the
+        // resumed pass's users stream brought new or changed ones) are listed after one wrap to
+        // the start, instead of waiting for the next pass.
+        // Only up to the resume point: past it the first sweep listed everything (and what it
+        // listed last may not be written yet, so the store would still call it due).
+        let resume_point = after.clone();
+        let mut wrap = resume_point.is_some();
+        let mut until: Option<String> = None;
         loop {
             let after_id = after.clone().map(ContactId::new);
-            let due = match self
+            let mut due = match self
                 .store
                 .contacts_pending_events(self.workspace.id, after_id.as_ref(), CONTACTS_PER_CHUNK)
                 .await
@@ -248,7 +256,20 @@ impl Lister {
                     return;
                 }
             };
-            let Some(last) = due.last() else { return };
+            let mut last_chunk = false;
+            if let Some(until) = &until {
+                let before = due.len();
+                due.retain(|p| p.contact.as_str() < until.as_str());
+                last_chunk = due.len() < before;
+            }
+            let Some(last) = due.last() else {
+                if !last_chunk && std::mem::take(&mut wrap) {
+                    after = None;
+                    until.clone_from(&resume_point);
+                    continue;
+                }
+                return;
+            };
             after = Some(last.contact.as_str().to_owned());
             let mut listed = futures::stream::iter(due.into_iter().map(|pending| {
                 let this = &self;
@@ -263,6 +284,9 @@ impl Lister {
                 if tx.send(item).await.is_err() || failed {
                     return;
                 }
+            }
+            if last_chunk {
+                return;
             }
         }
     }
