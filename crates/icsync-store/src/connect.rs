@@ -27,6 +27,25 @@ fn released_clean(conn: &impl Connection) -> bool {
     !in_transaction
 }
 
+/// [`released_clean`] for PostgreSQL, asking the server too: a `BEGIN` cancelled before its
+/// answer arrived leaves the server in a transaction sqlx does not count (sqlx-postgres 0.9
+/// queues no rollback at depth 0), so a later statement on that connection would run, and its
+/// rows stay invisible, inside it. In a transaction `now()` is its start; outside one it equals
+/// the statement's own timestamp. An error (an aborted transaction, a broken connection) closes
+/// the connection too.
+async fn released_clean_postgres(conn: &mut PgConnection) -> sqlx::Result<bool> {
+    if !released_clean(conn) {
+        return Ok(false);
+    }
+    let open: bool = sqlx::query_scalar("SELECT now() <> statement_timestamp()")
+        .fetch_one(&mut *conn)
+        .await?;
+    if open {
+        tracing::warn!("a database connection came back inside a transaction, closing it");
+    }
+    Ok(!open)
+}
+
 /// Which database the store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -187,7 +206,7 @@ async fn open_postgres(url: &str, options: &StoreOptions) -> Result<Opened> {
     .map_err(fail)?;
     probe.close().await.map_err(fail)?;
     let pool = PgPoolOptions::new()
-        .after_release(|conn, _| Box::pin(async move { Ok(released_clean(conn)) }))
+        .after_release(|conn, _| Box::pin(released_clean_postgres(conn)))
         .max_connections(options.max_connections.max(2))
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect)
