@@ -37,9 +37,13 @@ async fn released_clean_postgres(conn: &mut PgConnection) -> sqlx::Result<bool> 
     if !released_clean(conn) {
         return Ok(false);
     }
-    let open: bool = sqlx::query_scalar("SELECT now() <> statement_timestamp()")
+    // The simple-query protocol: one message, so outside a transaction block the statement's
+    // implicit transaction starts with it (with a prepared statement's Parse/Bind/Execute the
+    // timestamps differ by the messages' gaps).
+    let row = sqlx::raw_sql("SELECT now() <> statement_timestamp()")
         .fetch_one(&mut *conn)
         .await?;
+    let open: bool = sqlx::Row::try_get(&row, 0)?;
     if open {
         tracing::warn!("a database connection came back inside a transaction, closing it");
     }
@@ -278,5 +282,40 @@ mod tests {
             redact_url("sqlite://data/icsync.db"),
             "sqlite://data/icsync.db"
         );
+    }
+
+    #[tokio::test]
+    async fn a_postgres_connection_left_in_a_transaction_sqlx_does_not_count_is_not_reused() {
+        let url = tokio::task::spawn_blocking(|| {
+            icsync_pgtemp::PgCluster::shared()
+                .expect("a throwaway PostgreSQL cluster")
+                .create_database("released_clean")
+                .expect("a database")
+        })
+        .await
+        .expect("cluster thread");
+        let mut conn = PgConnection::connect(&url).await.expect("connect");
+        // Idle, after ordinary statements of both protocols.
+        sqlx::query("SELECT 1")
+            .execute(&mut conn)
+            .await
+            .expect("query");
+        assert!(released_clean_postgres(&mut conn).await.expect("check"));
+        assert!(released_clean_postgres(&mut conn).await.expect("check"));
+        // A transaction opened behind sqlx's back, as a BEGIN cancelled before its answer
+        // leaves one: sqlx counts no transaction, the server is in one.
+        sqlx::raw_sql("BEGIN")
+            .execute(&mut conn)
+            .await
+            .expect("begin");
+        assert!(!conn.is_in_transaction(), "sqlx does not count it");
+        assert!(!released_clean_postgres(&mut conn).await.expect("check"));
+        // One sqlx counts is caught without asking the server.
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut conn)
+            .await
+            .expect("rollback");
+        let txn = conn.begin().await.expect("begin");
+        assert!(!released_clean(&*txn));
     }
 }
