@@ -237,9 +237,9 @@ impl Lister {
     async fn run(self, mut after: Option<String>, tx: mpsc::Sender<Item>) {
         // A resumed run starts after its cursor. Contacts before it that became due since (the
         // resumed pass's users stream brought new or changed ones) are listed after one wrap to
-        // the start, instead of waiting for the next pass.
-        // Only up to the resume point: past it the first sweep listed everything (and what it
-        // listed last may not be written yet, so the store would still call it due).
+        // the start, instead of waiting for the next pass, and only up to the resume point: past
+        // it the first sweep listed everything (what it listed last may not be written yet, so
+        // the store would still call it due).
         let resume_point = after.clone();
         let mut wrap = resume_point.is_some();
         let mut until: Option<String> = None;
@@ -256,14 +256,14 @@ impl Lister {
                     return;
                 }
             };
-            let mut last_chunk = false;
+            let mut reached_resume_point = false;
             if let Some(until) = &until {
                 let before = due.len();
                 due.retain(|p| p.contact.as_str() < until.as_str());
-                last_chunk = due.len() < before;
+                reached_resume_point = due.len() < before;
             }
             let Some(last) = due.last() else {
-                if !last_chunk && std::mem::take(&mut wrap) {
+                if !reached_resume_point && std::mem::take(&mut wrap) {
                     after = None;
                     until.clone_from(&resume_point);
                     continue;
@@ -285,7 +285,7 @@ impl Lister {
                     return;
                 }
             }
-            if last_chunk {
+            if reached_resume_point {
                 return;
             }
         }
