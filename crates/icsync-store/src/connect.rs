@@ -89,7 +89,7 @@ impl StoreOptions {
             max_connections: 8,
             busy_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(10),
-            sqlite_cache_kib: 64 * 1024,
+            sqlite_cache_kib: 16 * 1024,
         }
     }
 }

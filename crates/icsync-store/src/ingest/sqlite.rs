@@ -9,8 +9,25 @@ use sqlx::{Arguments, SqliteConnection};
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` since 3.32.
 const MAX_BIND_PARAMETERS: usize = 32_766;
-/// Beyond this many rows a statement gets no faster, only its SQL text larger.
-const MAX_ROWS_PER_STATEMENT: usize = 1_000;
+/// Rows one statement holds at most. A prepared statement costs SQLite memory per bind
+/// parameter (a 1,000-row contacts insert is megabytes), and each shape stays in the writer's
+/// statement cache; beyond a few hundred rows a statement gets no faster.
+const MAX_ROWS_PER_STATEMENT: usize = 256;
+
+/// Rows in the next statement when `remaining` rows are left and a statement holds at most
+/// `full`: `full`, else the largest power of two not above `remaining`. Every statement is
+/// kept prepared in the connection's cache, so the number of shapes bounds its memory: with
+/// any row count allowed, a stream's varying group sizes filled the cache with up to 256
+/// statements of up to 1,000 rows each (~70 MB of SQLite's heap at 100k contacts); this way a
+/// table has at most 9 shapes of up to 256 rows.
+fn statement_rows(remaining: usize, full: usize) -> usize {
+    if remaining >= full {
+        full
+    } else {
+        // `remaining >= 1` here (the caller loops while rows remain), so `ilog2` is defined.
+        1 << remaining.max(1).ilog2()
+    }
+}
 
 pub(crate) async fn write(
     conn: &mut SqliteConnection,
@@ -30,7 +47,7 @@ pub(crate) async fn write(
     let mut written = 0;
     let mut done = 0;
     while done < total {
-        let count = per_statement.min(total - done);
+        let count = statement_rows(total - done, per_statement);
         let mut args = SqliteArguments::default();
         for _ in 0..count {
             args.add(workspace_id).map_err(encode_error)?;
@@ -90,4 +107,36 @@ fn bind(args: &mut SqliteArguments, cell: Cell) -> Result<()> {
 
 fn encode_error(error: sqlx::error::BoxDynError) -> crate::StoreError {
     crate::StoreError::Sqlx(sqlx::Error::Encode(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_rows;
+
+    #[test]
+    fn statements_take_full_size_then_powers_of_two() {
+        let split = |mut rows: usize, full: usize| {
+            let mut sizes = Vec::new();
+            while rows > 0 {
+                let n = statement_rows(rows, full);
+                sizes.push(n);
+                rows -= n;
+            }
+            sizes
+        };
+        assert_eq!(split(2_300, 1_000), vec![1_000, 1_000, 256, 32, 8, 4]);
+        assert_eq!(split(1, 1_000), vec![1]);
+        assert_eq!(split(7, 3), vec![3, 3, 1]);
+        assert_eq!(split(150, 150), vec![150]);
+        let mut shapes = std::collections::BTreeSet::new();
+        for rows in 1..=5_000 {
+            shapes.extend(split(rows, 1_000));
+        }
+        assert!(shapes.len() <= 11, "{shapes:?}");
+        let mut shapes = std::collections::BTreeSet::new();
+        for rows in 1..=5_000 {
+            shapes.extend(split(rows, super::MAX_ROWS_PER_STATEMENT));
+        }
+        assert!(shapes.len() <= 9, "{shapes:?}");
+    }
 }

@@ -266,9 +266,11 @@ pub async fn a_batch_is_written_with_a_few_multi_row_statements(db: &TestDb) {
         .unwrap();
     assert_eq!(report.contacts.written, 2_000);
     assert_eq!(report.events.written, 4_000);
-    // 6,000 rows: SQLite packs ~1,000 rows a statement, PostgreSQL binds one array a column.
+    // 6,000 rows: SQLite packs up to 256 rows a statement (a remainder in power-of-two
+    // statements: 10 for the contacts, 17 for the events, plus the checkpoint), PostgreSQL binds
+    // one array a column. One statement a row would be 6,000.
     assert!(
-        report.statements <= 10,
+        report.statements <= 28,
         "{} statements for 6,000 rows",
         report.statements
     );
