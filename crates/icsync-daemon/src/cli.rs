@@ -81,7 +81,7 @@ pub async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()>
             }
             Ok(())
         }
-        Command::Bench(args) => crate::bench::run(args).await,
+        Command::Bench(args) => crate::bench::run(args, &settings).await,
         Command::Simulate(args) => icsync_intercom_sim::run_cli(*args).await,
         Command::Demo(args) => crate::commands::demo::run(args, &settings).await,
         Command::Workspace(command) => crate::commands::workspace::run(command, &settings).await,

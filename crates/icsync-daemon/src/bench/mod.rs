@@ -30,10 +30,11 @@ pub struct BenchArgs {
     pub command: BenchCommand,
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+/// Runs a benchmark; `bench sync` measures with `settings`' inbound, store and client tuning.
+pub async fn run(args: BenchArgs, settings: &crate::config::Settings) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Store(args) => store::run(args).await,
-        BenchCommand::Sync(args) => sync::run(args).await,
+        BenchCommand::Sync(args) => sync::run(args, sync::Tuning::from_settings(settings)).await,
         // CPU-bound and single-threaded by design: off the async runtime's workers.
         BenchCommand::Sessionize(args) => {
             tokio::task::spawn_blocking(move || sessionize::run(args)).await?

@@ -15,11 +15,11 @@
 //! The peers are installed by `crates/icsync-daemon/bench-peers/install.sh` (pinned, from the
 //! package registries, into `target/bench-peers`); their code never enters the repository.
 
-use super::sync::{SimProcess, SyncBenchArgs, per_second};
+use super::sync::{SimProcess, SyncBenchArgs, Tuning, per_second};
 use anyhow::{Context as _, bail};
 use icsync_domain::Region;
 use icsync_inbound::workspaces::{ConnectRequest, Endpoint};
-use icsync_inbound::{InboundConfig, RunControl, SyncOptions};
+use icsync_inbound::{RunControl, SyncOptions};
 use icsync_store::{SecretKey, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -226,7 +226,12 @@ fn round3(x: f64) -> f64 {
 }
 
 /// Runs every tool in turn on the same data and prints their figures.
-pub async fn run(args: &SyncBenchArgs, sim: &SimProcess, contacts: usize) -> anyhow::Result<()> {
+pub async fn run(
+    args: &SyncBenchArgs,
+    tuning: &Tuning,
+    sim: &SimProcess,
+    contacts: usize,
+) -> anyhow::Result<()> {
     let peers = Peers::locate(args);
     peers.install().await?;
     let http = reqwest::Client::new();
@@ -288,7 +293,7 @@ pub async fn run(args: &SyncBenchArgs, sim: &SimProcess, contacts: usize) -> any
         let watch = JournalWatch::start(&sim.base_url).await?;
         let started = Instant::now();
         let outcome = match tool {
-            "icsync" => run_icsync(args, sim).await,
+            "icsync" => run_icsync(args, tuning, sim).await,
             other => run_script(&peers, other, &sim.base_url).await,
         };
         let seconds = started.elapsed().as_secs_f64();
@@ -381,6 +386,7 @@ fn print_peer(f: &PeerFigure, json: bool) -> anyhow::Result<()> {
 /// users, companies and conversations streams, into a fresh SQLite file.
 async fn run_icsync(
     args: &SyncBenchArgs,
+    tuning: &Tuning,
     sim: &SimProcess,
 ) -> anyhow::Result<BTreeMap<String, u64>> {
     let temp = match &args.dir {
@@ -390,7 +396,7 @@ async fn run_icsync(
         None => tempfile::Builder::new().prefix("icsync-bench-").tempdir()?,
     };
     let url = format!("sqlite://{}", temp.path().join("peers.db").display());
-    let store = Store::connect(&url)
+    let store = Store::connect_with(tuning.store_options(&url))
         .await?
         .with_secret_key(&SecretKey::generate());
     store.migrate().await?;
@@ -405,9 +411,9 @@ async fn run_icsync(
     // The longest backfill icsync allows (ten years): the simulator's data spans less.
     request.backfill_days = 3_650;
     request.include_leads = true;
-    let settings = icsync_inbound::ClientSettings::default();
-    let connected = icsync_inbound::workspaces::connect(&store, &request, &settings).await?;
-    let client = icsync_inbound::client_for(&connected.workspace, &Default::default(), &settings)?;
+    let settings = &tuning.client;
+    let connected = icsync_inbound::workspaces::connect(&store, &request, settings).await?;
+    let client = icsync_inbound::client_for(&connected.workspace, &Default::default(), settings)?;
     let options = SyncOptions {
         streams: vec!["users".into(), "companies".into(), "conversations".into()],
         full: false,
@@ -416,7 +422,7 @@ async fn run_icsync(
         &store,
         connected.workspace.id,
         &client,
-        &InboundConfig::default(),
+        &tuning.inbound,
         &options,
         &RunControl::default(),
         &icsync_inbound::NoProgress,

@@ -16,7 +16,7 @@ use icsync_inbound::workspaces::{ConnectRequest, Endpoint};
 use icsync_inbound::{InboundConfig, Progress, RunControl, StreamReport, SyncOptions, SyncReport};
 use icsync_intercom::{Cursor, EventsFor, IntercomClient, Query, SearchRequest, search};
 use icsync_pgtemp::{Durability, PgCluster};
-use icsync_store::{SecretKey, Store};
+use icsync_store::{SecretKey, Store, StoreOptions};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -73,6 +73,35 @@ pub struct SyncBenchArgs {
     /// With --peers, where the peers are installed (default: target/bench-peers).
     #[arg(long, value_name = "DIR")]
     pub peers_dir: Option<std::path::PathBuf>,
+}
+
+/// What the benchmark takes from icsync's configuration (the built-in defaults, `--config
+/// FILE`, `ICSYNC_*` variables): the inbound pipeline's, the store's and the client's settings,
+/// so it measures what a deployment with that configuration runs. The database URL is the
+/// benchmark's own.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    pub inbound: InboundConfig,
+    pub store: StoreOptions,
+    pub client: icsync_inbound::ClientSettings,
+}
+
+impl Tuning {
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        Tuning {
+            inbound: settings.inbound.clone(),
+            store: settings.store_options(),
+            client: settings.client_settings(),
+        }
+    }
+
+    /// The store's options for the benchmark's database at `url`.
+    pub(super) fn store_options(&self, url: &str) -> StoreOptions {
+        StoreOptions {
+            database_url: url.to_owned(),
+            ..self.store.clone()
+        }
+    }
 }
 
 /// One line of the benchmark's output.
@@ -178,12 +207,12 @@ impl Progress for PerStreamRss {
     }
 }
 
-pub async fn run(args: SyncBenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: SyncBenchArgs, tuning: Tuning) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let contacts = if args.large { 1_000_000 } else { args.contacts };
     if args.peers {
         let sim = start_simulator(&args, contacts).await?;
-        return super::peers::run(&args, &sim, contacts).await;
+        return super::peers::run(&args, &tuning, &sim, contacts).await;
     }
     if !args.json {
         println!(
@@ -244,11 +273,11 @@ pub async fn run(args: SyncBenchArgs) -> anyhow::Result<()> {
                 format!("sqlite://{}", temp.path().join("bench.db").display()),
             ),
         };
-        let store = Store::connect(&url)
+        let store = Store::connect_with(tuning.store_options(&url))
             .await?
             .with_secret_key(&SecretKey::generate());
         store.migrate().await?;
-        let bench = connect(&store, &sim).await?;
+        let bench = connect(&store, &sim, &tuning).await?;
         let figures = backfill(&bench, name, &sim, &args).await?;
         // The baselines cover users, companies and events (issue 15's backfill): the streams
         // run one after another, so their durations add up to that part of the pass.
@@ -315,12 +344,17 @@ pub(super) fn per_second(records: u64, seconds: f64) -> u64 {
 /// A workspace connected to the simulator, in a fresh store.
 struct Bench<'a> {
     store: &'a Store,
+    tuning: &'a Tuning,
     ws: WorkspaceId,
     client: IntercomClient,
 }
 
-async fn connect<'a>(store: &'a Store, sim: &SimProcess) -> anyhow::Result<Bench<'a>> {
-    let settings = icsync_inbound::ClientSettings::default();
+async fn connect<'a>(
+    store: &'a Store,
+    sim: &SimProcess,
+    tuning: &'a Tuning,
+) -> anyhow::Result<Bench<'a>> {
+    let settings = &tuning.client;
     let request = ConnectRequest::new(
         "bench",
         secrecy::SecretString::from("sim-token".to_owned()),
@@ -329,10 +363,11 @@ async fn connect<'a>(store: &'a Store, sim: &SimProcess) -> anyhow::Result<Bench
             base_url: Some(sim.base_url.clone()),
         },
     );
-    let connected = icsync_inbound::workspaces::connect(store, &request, &settings).await?;
-    let client = icsync_inbound::client_for(&connected.workspace, &Default::default(), &settings)?;
+    let connected = icsync_inbound::workspaces::connect(store, &request, settings).await?;
+    let client = icsync_inbound::client_for(&connected.workspace, &Default::default(), settings)?;
     Ok(Bench {
         store,
+        tuning,
         ws: connected.workspace.id,
         client,
     })
@@ -347,7 +382,7 @@ async fn pass(bench: &Bench<'_>) -> anyhow::Result<(SyncReport, f64, HashMap<Str
         bench.store,
         bench.ws,
         &bench.client,
-        &InboundConfig::default(),
+        &bench.tuning.inbound,
         &SyncOptions::default(),
         &RunControl::default(),
         &peaks,
