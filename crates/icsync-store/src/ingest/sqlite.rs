@@ -1,5 +1,5 @@
 //! SQLite bulk writes: multi-row `INSERT ... VALUES (...), (...) ON CONFLICT ...` statements,
-//! each as large as SQLite's bind-parameter limit allows.
+//! of up to 256 rows (fewer when SQLite's bind-parameter limit says so), in a few fixed sizes.
 
 use super::Statements;
 use super::table::{Cell, Rows};
@@ -9,9 +9,9 @@ use sqlx::{Arguments, SqliteConnection};
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` since 3.32.
 const MAX_BIND_PARAMETERS: usize = 32_766;
-/// Rows one statement holds at most. A prepared statement costs SQLite memory per bind
-/// parameter (a 1,000-row contacts insert is megabytes), and each shape stays in the writer's
-/// statement cache; beyond a few hundred rows a statement gets no faster.
+/// Rows one statement holds at most: a prepared statement costs SQLite memory per bind
+/// parameter (a 1,000-row contacts insert is megabytes), and beyond a few hundred rows a
+/// statement gets no faster.
 const MAX_ROWS_PER_STATEMENT: usize = 256;
 
 /// Rows in the next statement when `remaining` rows are left and a statement holds at most
@@ -115,7 +115,7 @@ mod tests {
 
     #[test]
     fn statements_take_full_size_then_powers_of_two() {
-        let split = |mut rows: usize, full: usize| {
+        let split = |mut rows: usize, full: usize| -> Vec<usize> {
             let mut sizes = Vec::new();
             while rows > 0 {
                 let n = statement_rows(rows, full);
@@ -128,15 +128,13 @@ mod tests {
         assert_eq!(split(1, 1_000), vec![1]);
         assert_eq!(split(7, 3), vec![3, 3, 1]);
         assert_eq!(split(150, 150), vec![150]);
-        let mut shapes = std::collections::BTreeSet::new();
-        for rows in 1..=5_000 {
-            shapes.extend(split(rows, 1_000));
-        }
-        assert!(shapes.len() <= 11, "{shapes:?}");
-        let mut shapes = std::collections::BTreeSet::new();
-        for rows in 1..=5_000 {
-            shapes.extend(split(rows, super::MAX_ROWS_PER_STATEMENT));
-        }
-        assert!(shapes.len() <= 9, "{shapes:?}");
+        let shapes = |full: usize| {
+            (1..=5_000)
+                .flat_map(|rows| split(rows, full))
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        assert!(shapes(1_000).len() <= 11, "{:?}", shapes(1_000));
+        let ours = shapes(super::MAX_ROWS_PER_STATEMENT);
+        assert!(ours.len() <= 9, "{ours:?}");
     }
 }
