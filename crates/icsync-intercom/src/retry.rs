@@ -14,10 +14,14 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
+    /// Ten attempts, the first retry after 50-100 ms, doubling up to 30 s: a lone 5xx costs about
+    /// one request's time (a long first backoff stalls the requests ordered behind it: at 250 ms,
+    /// 10% of 5xx made the events stream 13x slower against the simulator), while the nine
+    /// retries still wait out an outage of at least 25 s (half of 0.1 s * (2^9 - 1)) before giving up.
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 8,
-            base_delay: Duration::from_millis(250),
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(30),
         }
     }

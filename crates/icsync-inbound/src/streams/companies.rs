@@ -317,34 +317,38 @@ async fn list(
     ctx.progress
         .estimate(STREAM, u64::from(total_pages) * LIST_PAGE);
     let mut first_page = first_page.filter(|_| next_page == 1);
-    let pages = futures::stream::iter(next_page..=total_pages)
-        .map(|number| {
-            let client = ctx.client.clone();
-            let ready = if number == 1 { first_page.take() } else { None };
-            async move {
-                if let Some(page) = ready {
-                    return (number, Ok(page));
-                }
-                let fetched = client
-                    .companies()
-                    .list_from(Cursor::Page { page: number })
-                    .next()
-                    .await;
-                let result = match fetched {
-                    Some(result) => result,
-                    None => Ok(Page {
-                        items: Vec::new(),
-                        cursor: Cursor::Page { page: number },
-                        next: Cursor::Done,
-                        total_count: None,
-                        restarted: false,
-                        rejected: Vec::new(),
-                    }),
-                };
-                (number, result)
+    let pages = futures::stream::iter(next_page..=total_pages).map(|number| {
+        let client = ctx.client.clone();
+        let ready = if number == 1 { first_page.take() } else { None };
+        async move {
+            if let Some(page) = ready {
+                return (number, Ok(page));
             }
-        })
-        .buffered(ctx.config.companies_concurrency);
+            let fetched = client
+                .companies()
+                .list_from(Cursor::Page { page: number })
+                .next()
+                .await;
+            let result = match fetched {
+                Some(result) => result,
+                None => Ok(Page {
+                    items: Vec::new(),
+                    cursor: Cursor::Page { page: number },
+                    next: Cursor::Done,
+                    total_count: None,
+                    restarted: false,
+                    rejected: Vec::new(),
+                }),
+            };
+            (number, result)
+        }
+    });
+    // Pages of 150 companies: up to eight per request in flight wait behind a retried one.
+    let pages = super::in_order(
+        pages,
+        ctx.config.companies_concurrency,
+        ctx.config.companies_concurrency * 8,
+    );
     futures::pin_mut!(pages);
     let mut seen = HashSet::new();
     while let Some((number, result)) = pages.next().await {

@@ -329,14 +329,18 @@ pub(crate) async fn import_page(
         .filter(|(item, id)| !item.id.trim().is_empty() && is_due(item, stored.get(*id)))
         .map(|(_, id)| id.as_str().to_owned())
         .collect();
-    let mut retrieved = futures::stream::iter(due.into_iter().map(|id| {
-        let client = ctx.client.clone();
-        async move {
-            let result = client.conversations().get(&id).await;
-            (id, result)
-        }
-    }))
-    .buffered(ctx.config.conversations_concurrency.max(1));
+    let mut retrieved = Box::pin(super::in_order(
+        futures::stream::iter(due.into_iter().map(|id| {
+            let client = ctx.client.clone();
+            async move {
+                let result = client.conversations().get(&id).await;
+                (id, result)
+            }
+        })),
+        ctx.config.conversations_concurrency,
+        // At most a search page's (150): they are all held for the page's write anyway.
+        ctx.config.conversations_concurrency * 32,
+    ));
     let mut converted: Vec<ConvertedConversation> = Vec::new();
     let mut page = IngestPage::default();
     while let Some((id, result)) = retrieved.next().await {

@@ -233,59 +233,108 @@ struct Lister {
     rules: SessionRules,
 }
 
-impl Lister {
-    async fn run(self, mut after: Option<String>, tx: mpsc::Sender<Item>) {
-        // A resumed run starts after its cursor. Contacts before it that became due since (the
-        // resumed pass's users stream brought new or changed ones) are listed after one wrap to
-        // the start, instead of waiting for the next pass, and only up to the resume point: past
-        // it the first sweep listed everything (what it listed last may not be written yet, so
-        // the store would still call it due).
-        let resume_point = after.clone();
-        let mut wrap = resume_point.is_some();
-        let mut until: Option<String> = None;
+/// Where the listing of due contacts stands, chunk by chunk.
+///
+/// A resumed run starts after its cursor. Contacts before it that became due since (the resumed
+/// pass's users stream brought new or changed ones) are listed after one wrap to the start,
+/// instead of waiting for the next pass, and only up to the resume point: past it the first sweep
+/// listed everything (what it listed last may not be written yet, so the store would still call
+/// it due).
+struct Sweep {
+    after: Option<String>,
+    resume_point: Option<String>,
+    wrap: bool,
+    until: Option<String>,
+    finished: bool,
+}
+
+impl Sweep {
+    fn new(after: Option<String>) -> Sweep {
+        Sweep {
+            resume_point: after.clone(),
+            wrap: after.is_some(),
+            after,
+            until: None,
+            finished: false,
+        }
+    }
+
+    /// The next chunk of due contacts in id order, `None` after the last (or after an error).
+    async fn next_chunk(&mut self, lister: &Lister) -> Option<Result<Vec<PendingEvents>>> {
         loop {
-            let after_id = after.clone().map(ContactId::new);
-            let mut due = match self
+            if self.finished {
+                return None;
+            }
+            let after_id = self.after.clone().map(ContactId::new);
+            let mut due = match lister
                 .store
-                .contacts_pending_events(self.workspace.id, after_id.as_ref(), CONTACTS_PER_CHUNK)
+                .contacts_pending_events(lister.workspace.id, after_id.as_ref(), CONTACTS_PER_CHUNK)
                 .await
             {
                 Ok(due) => due,
                 Err(err) => {
-                    let _ = tx.send(Err(err.into())).await;
-                    return;
+                    self.finished = true;
+                    return Some(Err(err.into()));
                 }
             };
             let mut reached_resume_point = false;
-            if let Some(until) = &until {
+            if let Some(until) = &self.until {
                 let before = due.len();
                 due.retain(|p| p.contact.as_str() < until.as_str());
                 reached_resume_point = due.len() < before;
             }
             let Some(last) = due.last() else {
-                if !reached_resume_point && std::mem::take(&mut wrap) {
-                    after = None;
-                    until.clone_from(&resume_point);
+                if !reached_resume_point && std::mem::take(&mut self.wrap) {
+                    self.after = None;
+                    self.until.clone_from(&self.resume_point);
                     continue;
                 }
-                return;
+                return None;
             };
-            after = Some(last.contact.as_str().to_owned());
-            let mut listed = futures::stream::iter(due.into_iter().map(|pending| {
-                let this = &self;
+            self.after = Some(last.contact.as_str().to_owned());
+            self.finished = reached_resume_point;
+            return Some(Ok(due));
+        }
+    }
+}
+
+impl Lister {
+    async fn run(self, after: Option<String>, tx: mpsc::Sender<Item>) {
+        let concurrency = self.concurrency;
+        // Shared with the listing futures by ownership: borrowing `self` into them inside this
+        // spawned task trips rustc's lifetime inference (`FnOnce` is not general enough).
+        let this = std::sync::Arc::new(self);
+        // One ordered stream over every chunk of due contacts: the next chunk is read while the
+        // last ones are listed, so no chunk waits for its slowest (retried) request to drain.
+        let due = futures::stream::unfold(
+            (this.clone(), Sweep::new(after)),
+            |(this, mut sweep)| async move {
+                let chunk = sweep.next_chunk(&this).await?;
+                Some((chunk, (this, sweep)))
+            },
+        )
+        .flat_map(|chunk| {
+            futures::stream::iter(match chunk {
+                Ok(due) => due.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(err) => vec![Err(err)],
+            })
+        });
+        let mut listed = std::pin::pin!(super::in_order(
+            due.map(|pending: Result<PendingEvents>| {
+                let this = this.clone();
                 async move {
-                    let result = this.list(&pending).await;
-                    result.map(|listed| (pending, listed))
+                    let pending = pending?;
+                    let listed = this.list(&pending).await?;
+                    Ok((pending, listed))
                 }
-            }))
-            .buffered(self.concurrency);
-            while let Some(item) = listed.next().await {
-                let failed = item.is_err();
-                if tx.send(item).await.is_err() || failed {
-                    return;
-                }
-            }
-            if reached_resume_point {
+            }),
+            concurrency,
+            // A contact's listed events are small: let many wait behind a retried one.
+            concurrency * 32,
+        ));
+        while let Some(item) = listed.next().await {
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
                 return;
             }
         }

@@ -100,6 +100,37 @@ impl<T> Drop for Prefetch<T> {
 }
 
 /// Reads a stream's checkpoint cursor as `S` (the stream's own state), `None` between runs.
+/// Runs `futures` at most `concurrency` at a time and yields their outputs in order, letting up to
+/// `window` started or finished futures wait behind the oldest unfinished one.
+///
+/// Unlike `buffered(concurrency)`, a slow future (a request waiting out a retry's backoff) does
+/// not stall the others: finished outputs queue behind it while new ones start, up to `window`.
+/// Order is kept because a stream's checkpoint names the last item written, so every item before
+/// it must be written too. Size `window` to cover a backoff at the stream's request rate (a 5xx
+/// retried after ~75 ms at 2,000 requests a second: 150) within what its outputs may hold in memory.
+pub(crate) fn in_order<F>(
+    futures: impl futures::Stream<Item = F>,
+    concurrency: usize,
+    window: usize,
+) -> impl futures::Stream<Item = F::Output>
+where
+    F: std::future::Future,
+{
+    let concurrency = concurrency.max(1);
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+    futures
+        .map(move |future| {
+            let permits = permits.clone();
+            async move {
+                // The semaphore is never closed, so this waits for a permit; the permit is held
+                // until the future's output is ready. (Fair: the earliest future goes first.)
+                let _permit = permits.acquire_owned().await.ok();
+                future.await
+            }
+        })
+        .buffered(window.max(concurrency))
+}
+
 pub(crate) fn parse_state<S: DeserializeOwned>(
     stream: &str,
     cursor: Option<&str>,
@@ -168,4 +199,52 @@ pub(crate) fn settle(
     report.add("sessions_replaced", r.sessions_replaced);
     report.add("seen_signals", r.seen.written);
     report.add("markers_set", r.marked);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_order;
+    use futures::StreamExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn in_order_keeps_order_while_a_slow_head_lets_the_others_finish() {
+        // The head waits until five later futures have finished: with `buffered(2)` it would
+        // wait forever (only one other could run); the window lets them.
+        let finished = Arc::new(AtomicUsize::new(0));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most_running = Arc::new(AtomicUsize::new(0));
+        let futures = futures::stream::iter((0..12).map(|i| {
+            let (finished, running, most) =
+                (finished.clone(), running.clone(), most_running.clone());
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                if i == 0 {
+                    // Holding one of the two slots, so the others go through the other one.
+                    while finished.load(Ordering::SeqCst) < 5 {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                } else {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                running.fetch_sub(1, Ordering::SeqCst);
+                finished.fetch_add(1, Ordering::SeqCst);
+                i
+            }
+        }));
+        let out: Vec<i32> = tokio::time::timeout(
+            Duration::from_secs(60),
+            in_order(futures, 2, 8).collect::<Vec<_>>(),
+        )
+        .await
+        .expect("a slow head must not stall the window");
+        assert_eq!(out, (0..12).collect::<Vec<_>>());
+        assert!(
+            most_running.load(Ordering::SeqCst) <= 2,
+            "at most two at a time"
+        );
+    }
 }
