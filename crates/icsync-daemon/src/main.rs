@@ -12,7 +12,30 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Has mimalloc hand freed memory back to the system at once instead of after its default
+/// second: the pipeline frees page-sized buffers all the time, and a 100k-contact backfill peaked
+/// at 200 MiB with the delay, 146-150 MiB without, in the same time (docs/BENCHMARKS.md).
+/// `MIMALLOC_PURGE_DELAY` in the environment still wins.
+#[cfg(feature = "mimalloc")]
+#[allow(unsafe_code)]
+fn tune_allocator() {
+    // `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (the same in v2 and v3), which the
+    // binding leaves out: the option just before `mi_option_use_numa_nodes` (16).
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = libmimalloc_sys::mi_option_use_numa_nodes - 1;
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: `mi_option_set` takes plain integers and only stores the option's value, which
+        // mimalloc reads at each purge; setting options at any time is part of its API.
+        unsafe {
+            libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
+        }
+    }
+}
+
+#[cfg(not(feature = "mimalloc"))]
+fn tune_allocator() {}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let args = Cli::parse();
     let settings = match Settings::load(args.config.as_deref()) {
         Ok(settings) => settings,
