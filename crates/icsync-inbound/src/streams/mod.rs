@@ -99,7 +99,6 @@ impl<T> Drop for Prefetch<T> {
     }
 }
 
-/// Reads a stream's checkpoint cursor as `S` (the stream's own state), `None` between runs.
 /// Runs `futures` at most `concurrency` at a time and yields their outputs in order, letting up to
 /// `window` started or finished futures wait behind the oldest unfinished one.
 ///
@@ -131,6 +130,7 @@ where
         .buffered(window.max(concurrency))
 }
 
+/// Reads a stream's checkpoint cursor as `S` (the stream's own state), `None` between runs.
 pub(crate) fn parse_state<S: DeserializeOwned>(
     stream: &str,
     cursor: Option<&str>,
