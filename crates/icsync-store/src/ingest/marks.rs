@@ -41,9 +41,6 @@ pub(crate) struct Marks {
 /// Separates contact and company ids in a pair key (ids never contain it).
 pub(crate) const PAIR_SEPARATOR: char = '\u{1f}';
 
-/// Bind parameters one SQLite statement may use (its default limit is 32,766).
-const SQLITE_BINDS: usize = 30_000;
-
 impl Marks {
     pub(crate) fn new(company_sets: &[(ContactId, Vec<CompanyId>)], marks: &[ContactMark]) -> Self {
         let sets = company_sets
@@ -156,44 +153,25 @@ pub(crate) async fn apply_sqlite(
     statements: &mut Statements,
 ) -> Result<(u64, u64)> {
     let mut removed = 0;
-    // Groups of contacts whose ids and kept pairs fit one statement's binds.
-    let mut groups: Vec<Vec<(String, Vec<String>)>> = vec![Vec::new()];
-    let mut binds = 0;
-    for set in marks.sets {
-        let need = 1 + set.1.len();
-        if binds + need > SQLITE_BINDS && binds > 0 {
-            groups.push(Vec::new());
-            binds = 0;
-        }
-        binds += need;
-        if let Some(group) = groups.last_mut() {
-            group.push(set);
-        }
-    }
-    for group in groups.into_iter().filter(|g| !g.is_empty()) {
-        let keep: usize = group.iter().map(|(_, pairs)| pairs.len()).sum();
-        // `NOT IN ('')` keeps nothing: a pair key is never empty.
+    if !marks.sets.is_empty() {
+        let (contacts, pairs): (Vec<String>, Vec<Vec<String>>) = marks.sets.into_iter().unzip();
+        let pairs: Vec<String> = pairs.into_iter().flatten().collect();
+        // Both lists are JSON arrays: one statement shape whatever their lengths (see
+        // `SQLITE_ID_LIST`). `NOT IN` an empty list keeps nothing.
         let sql = format!(
             "DELETE FROM contact_companies WHERE workspace_id = ? AND contact_intercom_id IN \
-             ({}) AND (contact_intercom_id || char(31) || company_intercom_id) NOT IN ({})",
-            vec!["?"; group.len()].join(", "),
-            if keep == 0 {
-                "''".to_owned()
-            } else {
-                vec!["?"; keep].join(", ")
-            }
+             ({list}) AND (contact_intercom_id || char(31) || company_intercom_id) NOT IN \
+             ({list})",
+            list = super::SQLITE_ID_LIST
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws);
-        for (contact, _) in &group {
-            query = query.bind(contact.clone());
-        }
-        for (_, pairs) in group {
-            for pair in pairs {
-                query = query.bind(pair);
-            }
-        }
         statements.tick()?;
-        removed += query.execute(&mut *conn).await?.rows_affected();
+        removed = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(super::id_list(&contacts))
+            .bind(super::id_list(&pairs))
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     }
     let mut marked = 0;
     for mark in &marks.marks {
