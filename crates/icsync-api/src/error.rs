@@ -378,9 +378,9 @@ impl From<InboundError> for ApiError {
                     "Intercom failed and retries did not help: {source}"
                 ))
             }
-            other @ (InboundError::Store(_) | InboundError::BadCheckpoint { .. }) => {
-                Self::Internal(Box::new(other))
-            }
+            other @ (InboundError::Store(_)
+            | InboundError::BadCheckpoint { .. }
+            | InboundError::Task { .. }) => Self::Internal(Box::new(other)),
         }
     }
 }

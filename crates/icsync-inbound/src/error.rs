@@ -45,6 +45,13 @@ pub enum InboundError {
         "the checkpoint of stream {stream} is unreadable ({reason}); reset it with `icsync sync --full`"
     )]
     BadCheckpoint { stream: StreamName, reason: String },
+    /// A task of a stream ended without its result (it panicked): a bug, nothing was written
+    /// for it.
+    #[error(
+        "a task of stream {stream} failed ({reason}); this is a bug in icsync, please report it \
+         with the log: the next run resumes from the last committed page"
+    )]
+    Task { stream: StreamName, reason: String },
 }
 
 impl InboundError {

@@ -88,7 +88,7 @@ impl StoreOptions {
             database_url: database_url.into(),
             max_connections: 8,
             busy_timeout: Duration::from_secs(5),
-            acquire_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(30),
             sqlite_cache_kib: 16 * 1024,
         }
     }

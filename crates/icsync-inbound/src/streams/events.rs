@@ -21,6 +21,7 @@ use icsync_sessionizer::{Anomaly, SessionRules, Sessionizer, Signal, rebuild_win
 use icsync_store::{ContactMark, IngestPage, IngestQueue, PendingEvents, SessionRebuild};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
+use tokio_util::task::AbortOnDropHandle;
 
 pub const STREAM: &str = StreamName::EVENTS;
 const CONTACTS_PER_CHUNK: u64 = 200;
@@ -119,7 +120,7 @@ async fn contacts(
         overlap: ctx.config.events_overlap(),
         rules: ctx.config.sessions,
     };
-    let producer = AbortOnDrop(tokio::spawn(lister.run(state.after.clone(), tx)));
+    let producer = AbortOnDropHandle::new(tokio::spawn(lister.run(state.after.clone(), tx)));
     let mut since_check = 0usize;
     while let Some(first) = rx.recv().await {
         let mut page = IngestPage::default();
@@ -202,16 +203,15 @@ async fn contacts(
 const EVENTS_PER_PAGE: usize = 5_000;
 const CONTACTS_PER_PAGE: usize = 100;
 
-/// Aborts the listing task when the stream stops early.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+type Item = Result<(PendingEvents, Listed)>;
 
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
+/// A listing task that ended without its result (it panicked, or was cancelled).
+fn task_failed(err: &tokio::task::JoinError) -> InboundError {
+    InboundError::Task {
+        stream: StreamName::new(STREAM),
+        reason: err.to_string(),
     }
 }
-
-type Item = Result<(PendingEvents, Listed)>;
 
 /// A contact's stored signals as the sessionizer takes them.
 fn stored_signals(signals: &icsync_store::ContactSignals) -> Vec<Signal<'_>> {
@@ -306,11 +306,25 @@ impl Lister {
         let this = std::sync::Arc::new(self);
         // One ordered stream over every chunk of due contacts: the next chunk is read while the
         // last ones are listed, so no chunk waits for its slowest (retried) request to drain.
+        // Every store read here runs in a task of its own, so it finishes (and gives its pooled
+        // connection back) whatever this stream is doing. Polled only through the stream, a read
+        // under way would stall holding its connection while the stream waits to hand its items
+        // on, which waits for the writer: on PostgreSQL, where readers and the writer share one
+        // pool, eight stalled reads left the writer no connection (a 1M-contact backfill failed
+        // with "pool timed out" after the acquire timeout).
         let due = futures::stream::unfold(
-            (this.clone(), Sweep::new(after)),
-            |(this, mut sweep)| async move {
-                let chunk = sweep.next_chunk(&this).await?;
-                Some((chunk, (this, sweep)))
+            Some((this.clone(), Sweep::new(after))),
+            |state| async move {
+                let (this, mut sweep) = state?;
+                let read = AbortOnDropHandle::new(tokio::spawn(async move {
+                    let chunk = sweep.next_chunk(&this).await;
+                    (chunk, this, sweep)
+                }));
+                match read.await {
+                    Ok((chunk, this, sweep)) => Some((chunk?, Some((this, sweep)))),
+                    // The stream ends after the error.
+                    Err(err) => Some((Err(task_failed(&err)), None)),
+                }
             },
         )
         .flat_map(|chunk| {
@@ -322,10 +336,15 @@ impl Lister {
         let mut listed = std::pin::pin!(super::in_order(
             due.map(|pending: Result<PendingEvents>| {
                 let this = this.clone();
+                // Spawned when its turn comes (`in_order` polls it once a slot is free).
                 async move {
                     let pending = pending?;
-                    let listed = this.list(&pending).await?;
-                    Ok((pending, listed))
+                    AbortOnDropHandle::new(tokio::spawn(async move {
+                        let listed = this.list(&pending).await?;
+                        Ok((pending, listed))
+                    }))
+                    .await
+                    .unwrap_or_else(|err| Err(task_failed(&err)))
                 }
             }),
             concurrency,
