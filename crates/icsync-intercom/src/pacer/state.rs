@@ -15,6 +15,18 @@ const MAX_CATCH_UP: Duration = Duration::from_millis(250);
 /// How much faster than even spacing a window's leftover budget may be spent.
 const MAX_SPEEDUP: u32 = 2;
 
+/// Share of a window's limit that may go out at its start without spacing (as fast as the
+/// requests in flight allow), when Intercom's answers confirm the window and no other app is seen
+/// spending the budget. The rest of the window's budget is then spread over what is left of it,
+/// so a window never gets more than its budget; a run's last window, usually partly needed, ends
+/// that much sooner.
+const OPENING_BURST: f64 = 0.25;
+/// Other apps' spending (share of the limit per window) below which the budget counts as ours alone.
+const QUIET_FOREIGN_SHARE: f64 = 0.01;
+/// When the budget Intercom reports is left only for other apps' expected spending, the next
+/// request waits this long at least (a quarter of the window's rest at most), not for the reset.
+const PROBE_AFTER: Duration = Duration::from_secs(1);
+
 /// What a waiting ticket should do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision {
@@ -29,8 +41,14 @@ pub(crate) enum Decision {
 /// The budget of the current rate-limit window, as last reported by Intercom and counted down since.
 #[derive(Debug, Clone, Copy)]
 struct Budget {
-    /// Requests still allowed before `reset_at` (estimate).
+    /// Requests still allowed before `reset_at` (estimate): the lower of `own` and what Intercom
+    /// last reported less our requests it may not have counted yet, both counted down per grant.
     remaining: i64,
+    /// The window's budget as first reported, counted down by our own grants only.
+    own: i64,
+    /// The lowest `X-RateLimit-Remaining` reported in the window (Intercom's count only falls
+    /// within a window, so the lowest is the latest, whatever order answers arrive in).
+    reported: i64,
     /// When the window resets.
     reset_at: Instant,
     /// Requests this pacer granted in the window.
@@ -38,15 +56,27 @@ struct Budget {
     /// Requests per second other apps of the workspace spend (they share the budget), estimated from the
     /// budget Intercom reports used beyond ours; carried over from window to window.
     foreign_rate: f64,
+    /// An answer from Intercom in this window reported it (not only our clock rolling it over:
+    /// `X-RateLimit-Reset` is whole seconds, so a window rolled by the clock may not have begun yet).
+    confirmed: bool,
 }
 
 impl Budget {
-    fn fresh(remaining: i64, reset_at: Instant, foreign_rate: f64) -> Budget {
+    fn fresh(
+        remaining: i64,
+        reported: i64,
+        reset_at: Instant,
+        foreign_rate: f64,
+        confirmed: bool,
+    ) -> Budget {
         Budget {
             remaining,
+            own: remaining,
+            reported,
             reset_at,
             granted: 0,
             foreign_rate,
+            confirmed,
         }
     }
 }
@@ -151,7 +181,10 @@ impl State {
                 let windows = windows_behind.min(f64::from(u32::MAX - 1)) as u32 + 1;
                 budget.reset_at += config.window * windows;
                 budget.remaining = i64::from(limit);
+                budget.own = i64::from(limit);
+                budget.reported = i64::from(limit);
                 budget.granted = 0;
+                budget.confirmed = false;
             }
             _ => self.budget = None,
         }
@@ -203,6 +236,7 @@ impl State {
         let mut interval = base;
         if let Some(budget) = self.budget.as_mut() {
             budget.remaining -= 1;
+            budget.own -= 1;
             budget.granted += 1;
             // Spread what is left of this window's budget, less a headroom (clock and network
             // jitter) and less what other apps of the workspace are expected to spend, over the time
@@ -216,8 +250,22 @@ impl State {
                     .map_or(0.0, |l| f64::from(l) * (1.0 - config.target_utilisation));
                 let usable =
                     budget.remaining as f64 - headroom - budget.foreign_rate * left.as_secs_f64();
-                interval = if usable >= 1.0 {
+                let limit = f64::from(self.limit.unwrap_or(0));
+                let opening = budget.confirmed
+                    && f64::from(budget.granted) <= limit * OPENING_BURST
+                    && budget.foreign_rate * config.window.as_secs_f64()
+                        < limit * QUIET_FOREIGN_SHARE;
+                interval = if usable >= 1.0 && opening {
+                    Duration::ZERO
+                } else if usable >= 1.0 {
                     left.div_f64(usable).max(base / MAX_SPEEDUP)
+                } else if budget.remaining as f64 - headroom >= 1.0 && left > PROBE_AFTER * 2 {
+                    // Intercom's count leaves budget and only the expected spending of other
+                    // apps takes it: look again later in the window. The expectation is measured
+                    // from answers a second or more into a window, so waiting for the next
+                    // window (whose first request measures nothing) would keep it for good: a
+                    // burst by another app left one request per window long after it stopped.
+                    (left / 4).max(PROBE_AFTER)
                 } else {
                     left + config.reset_margin
                 };
@@ -293,17 +341,30 @@ impl State {
                     }
                     _ => b.foreign_rate,
                 };
+                // Recomputed from the lowest report, not kept as a running minimum: requests in
+                // flight at one answer (a burst) are counted by the next ones, so a low estimate
+                // taken mid-burst does not hold for the rest of the window.
+                let reported = b.reported.min(i64::from(remaining));
                 Budget {
-                    remaining: b.remaining.min(observed),
+                    remaining: b.own.min(reported - in_flight_others),
+                    own: b.own,
+                    reported,
                     reset_at: b.reset_at.max(reset_at),
                     granted: b.granted,
                     foreign_rate,
+                    confirmed: true,
                 }
             }
             // An answer from an older window arriving late: ignore it.
             Some(b) if reset_at + Duration::from_secs(1) < b.reset_at => b,
-            Some(b) => Budget::fresh(observed, reset_at, b.foreign_rate),
-            None => Budget::fresh(observed, reset_at, 0.0),
+            Some(b) => Budget::fresh(
+                observed,
+                i64::from(remaining),
+                reset_at,
+                b.foreign_rate,
+                true,
+            ),
+            None => Budget::fresh(observed, i64::from(remaining), reset_at, 0.0, true),
         });
     }
 
@@ -315,9 +376,12 @@ impl State {
             // The 429's reset is the freshest word on when the window ends.
             Some(b) => {
                 b.remaining = 0;
+                b.own = 0;
+                b.reported = 0;
                 b.reset_at = until;
+                b.confirmed = false;
             }
-            None => self.budget = Some(Budget::fresh(0, until, 0.0)),
+            None => self.budget = Some(Budget::fresh(0, 0, until, 0.0, false)),
         }
     }
 }

@@ -467,3 +467,123 @@ fn late_timer_wakeups_do_not_cost_budget() {
     });
     assert!(share >= 0.92, "irregular wakeups: {:.1}%", share * 100.0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_confirmed_window_opens_with_a_burst_and_stays_within_its_budget() {
+    let limit = 1_667;
+    let server = FakeIntercom::new(limit, Duration::from_millis(4200));
+    let pacer = Pacer::new(PacerConfig::default());
+    drive(
+        &pacer,
+        &server,
+        16,
+        Duration::from_millis(5),
+        Duration::from_secs(40),
+    )
+    .await;
+    assert_eq!(server.rejected(), 0, "the burst ran into 429s");
+    assert!(max_in_any_window(&server) <= limit as usize);
+    // The server's windows start at origin + k × 10 s; look at the first 400 ms of each full one.
+    let sends = server.sends();
+    for k in 1..4u32 {
+        let start = server.origin + server.window * k;
+        let opening = sends
+            .iter()
+            .filter(|t| **t >= start && **t < start + Duration::from_millis(400))
+            .count();
+        // Evenly spaced, 400 ms holds ~65 requests; the burst is a quarter of the limit.
+        assert!(
+            opening >= 300,
+            "window {k}: {opening} requests in its first 400 ms"
+        );
+        let whole = sends
+            .iter()
+            .filter(|t| **t >= start && **t < start + server.window)
+            .count();
+        assert!(
+            whole as f64 >= 0.9 * f64::from(limit),
+            "window {k}: {whole} requests in all"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_opening_burst_while_another_app_spends_the_budget() {
+    let limit = 300;
+    let server = FakeIntercom::new(limit, Duration::from_millis(1700));
+    let pacer = Pacer::new(PacerConfig::default());
+    let run = Duration::from_secs(60);
+    let other = {
+        let server = Arc::clone(&server);
+        tokio::spawn(async move {
+            let deadline = Instant::now() + run;
+            while Instant::now() < deadline {
+                let _ = server.receive();
+                tokio::time::sleep(Duration::from_secs(10) / (limit / 5)).await;
+            }
+        })
+    };
+    drive(&pacer, &server, 16, Duration::from_millis(5), run).await;
+    assert!(other.await.is_ok());
+    let sends = server.sends();
+    // From the third window on, the other app's share is known: ours open evenly (plus its ~6).
+    for k in 3..6u32 {
+        let start = server.origin + server.window * k;
+        let opening = sends
+            .iter()
+            .filter(|t| **t >= start && **t < start + Duration::from_millis(500))
+            .count();
+        assert!(
+            opening <= 30,
+            "window {k}: {opening} requests in its first 500 ms"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_short_burst_by_another_app_slows_us_for_its_window_only() {
+    // Another app spends most of a window's budget in its first second, then stops (a killed
+    // run of ours, say, or a one-off export). Its spending rate, measured in that second, must
+    // not be expected of every later window: that left one request per window for good, since
+    // a request sent at a window's start measures nothing.
+    let limit = 300;
+    let server = FakeIntercom::new(limit, Duration::from_millis(1700));
+    let pacer = Pacer::new(PacerConfig::default());
+    let other = {
+        let server = Arc::clone(&server);
+        tokio::spawn(async move {
+            for _ in 0..200 {
+                let _ = server.receive();
+                tokio::time::sleep(Duration::from_millis(4)).await;
+            }
+        })
+    };
+    drive(
+        &pacer,
+        &server,
+        16,
+        Duration::from_millis(5),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(other.await.is_ok());
+    let sends = server.sends();
+    let per_window: Vec<usize> = (0..6u32)
+        .map(|k| {
+            let start = server.origin + server.window * k;
+            sends
+                .iter()
+                .filter(|t| **t >= start && **t < start + server.window)
+                .count()
+        })
+        .collect();
+    eprintln!("after a burst by another app: {per_window:?}");
+    assert_eq!(server.rejected(), 0, "{per_window:?}");
+    // From the window after the burst on, the budget is ours again.
+    for (k, &sent) in per_window.iter().enumerate().skip(1) {
+        assert!(
+            sent as f64 >= 0.85 * f64::from(limit),
+            "window {k}: {sent} of {limit} ({per_window:?})"
+        );
+    }
+}
