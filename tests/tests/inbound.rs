@@ -7,7 +7,12 @@ mod inbound_cases;
 
 /// Runs a case, failing it (instead of the whole suite hanging until CI's limit) when it has
 /// not finished in 15 minutes; each takes seconds to about a minute on a busy machine.
+/// With `TEST_LOG` set, the case logs as the daemon does (`RUST_LOG` picks the levels).
 async fn bounded(case: impl std::future::Future<Output = ()>) {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let settings = icsync_daemon::Settings::load(None).unwrap();
+        icsync_daemon::telemetry::init(&settings.log);
+    }
     let limit = std::time::Duration::from_secs(15 * 60);
     if tokio::time::timeout(limit, case).await.is_err() {
         panic!("the case did not finish within {limit:?}: it hangs");
@@ -47,3 +52,26 @@ suite!(
     the_event_feed_delivers_every_event_once_while_a_sync_writes,
     contact_tags_arrive_named_for_one_tag_list_a_run,
 );
+
+// The two-connection pool case (its own database, so not in `suite!`).
+mod small_pool {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        crate::bounded(
+            crate::inbound_cases::a_two_connection_pool_does_not_starve_the_writer(
+                icsync_tests::TestDatabase::Sqlite,
+            ),
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        crate::bounded(
+            crate::inbound_cases::a_two_connection_pool_does_not_starve_the_writer(
+                icsync_tests::TestDatabase::Postgres,
+            ),
+        )
+        .await;
+    }
+}
