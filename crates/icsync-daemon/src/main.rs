@@ -16,6 +16,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// second: the pipeline frees page-sized buffers all the time, and a 100k-contact backfill peaked
 /// at 200 MiB with the delay, 146-150 MiB without, in the same time (docs/BENCHMARKS.md).
 /// `MIMALLOC_PURGE_DELAY` in the environment still wins.
+///
+/// And keeps the process off transparent huge pages (Linux): mimalloc asks for them on its
+/// arenas, so each purged and reused stretch came back as a zeroed 2 MiB page (a tenth of a
+/// users pass's CPU in the kernel clearing pages), and RSS counted whole huge pages: without
+/// them a 100k backfill peaked at 104-108 MiB instead of 127-131 in the same time.
+/// `MIMALLOC_ALLOW_THP=1` in the environment keeps them.
 #[cfg(feature = "mimalloc")]
 #[allow(unsafe_code)]
 fn tune_allocator() {
@@ -28,6 +34,13 @@ fn tune_allocator() {
         unsafe {
             libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
         }
+    }
+    // mimalloc reads `MIMALLOC_ALLOW_THP` before `main` and disables THP itself when it is 0.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag of this process
+        // (inherited by its children); it fails harmlessly on kernels without it.
+        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     }
 }
 

@@ -55,6 +55,11 @@ struct IdOnly {
 
 /// Decodes one item from its exact JSON text, naming the failing field.
 fn decode_item<T: DeserializeOwned>(raw: &RawValue) -> Result<T, RejectedItem> {
+    // Without tracking the path first (see `crate::decode::decode`); only a rejected item is
+    // decoded again to name its field.
+    if let Ok(item) = serde_json::from_str(raw.get()) {
+        return Ok(item);
+    }
     let mut de = serde_json::Deserializer::from_str(raw.get());
     serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let field = err.path().to_string();
