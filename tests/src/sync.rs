@@ -53,6 +53,18 @@ pub fn test_client_settings() -> ClientSettings {
     }
 }
 
+/// The request connecting a workspace named "acme" to `sim`, in the US region.
+pub fn connect_request(sim: &SimHandle) -> ConnectRequest {
+    ConnectRequest::new(
+        "acme",
+        SecretString::from(sim.token().to_owned()),
+        Endpoint {
+            region: icsync_domain::Region::Us,
+            base_url: Some(sim.base_url().to_owned()),
+        },
+    )
+}
+
 /// A fresh, migrated store on `database`, encrypting with a throwaway key.
 pub async fn fresh_store(
     database: TestDatabase,
@@ -105,14 +117,7 @@ impl Synced {
         );
         let (store, database_url) = fresh_store(database, dir.path(), &unique).await;
         let settings = test_client_settings();
-        let mut request = ConnectRequest::new(
-            "acme",
-            SecretString::from(sim.token().to_owned()),
-            Endpoint {
-                region: icsync_domain::Region::Us,
-                base_url: Some(sim.base_url().to_owned()),
-            },
-        );
+        let mut request = connect_request(&sim);
         adjust(&mut request);
         let connected = workspaces::connect(&store, &request, &settings)
             .await
@@ -187,14 +192,7 @@ impl Synced {
             &format!("replica{}", fastrand::u64(..)),
         )
         .await;
-        let request = ConnectRequest::new(
-            "acme",
-            SecretString::from(self.sim.token().to_owned()),
-            Endpoint {
-                region: icsync_domain::Region::Us,
-                base_url: Some(self.sim.base_url().to_owned()),
-            },
-        );
+        let request = connect_request(&self.sim);
         let connected = workspaces::connect(&store, &request, &self.settings)
             .await
             .expect("the replica connects");

@@ -328,14 +328,7 @@ async fn a_restarted_daemon_resumes_its_backfill() {
     let (reference, reference_url) =
         icsync_tests::sync::fresh_store(TestDatabase::Sqlite, dir.path(), "reference").await;
     let settings = icsync_tests::sync::test_client_settings();
-    let request = icsync_inbound::workspaces::ConnectRequest::new(
-        "acme",
-        secrecy::SecretString::from(sim.token().to_owned()),
-        icsync_inbound::workspaces::Endpoint {
-            region: icsync_domain::Region::Us,
-            base_url: Some(sim.base_url().to_owned()),
-        },
-    );
+    let request = icsync_tests::sync::connect_request(&sim);
     let connected = icsync_inbound::workspaces::connect(&reference, &request, &settings)
         .await
         .unwrap();

@@ -268,14 +268,7 @@ pub async fn a_revoked_token_stops_the_workspace_until_it_is_reconnected(db: Tes
     assert!(err.to_string().contains("reconnect"), "{err}");
     assert!(synced.sim.journal(mark).is_empty());
     // Reconnecting with a valid token clears it.
-    let request = workspaces::ConnectRequest::new(
-        "acme",
-        secrecy::SecretString::from(synced.sim.token().to_owned()),
-        workspaces::Endpoint {
-            region: icsync_domain::Region::Us,
-            base_url: Some(synced.sim.base_url().to_owned()),
-        },
-    );
+    let request = icsync_tests::sync::connect_request(&synced.sim);
     let again = workspaces::connect(&synced.store, &request, &synced.settings)
         .await
         .unwrap();
@@ -383,14 +376,7 @@ pub async fn a_two_connection_pool_does_not_starve_the_writer(db: TestDatabase) 
     .await
     .expect("the small pool connects")
     .with_secret_key(&icsync_store::SecretKey::generate());
-    let request = workspaces::ConnectRequest::new(
-        "acme",
-        secrecy::SecretString::from(synced.sim.token().to_owned()),
-        workspaces::Endpoint {
-            region: icsync_domain::Region::Us,
-            base_url: Some(synced.sim.base_url().to_owned()),
-        },
-    );
+    let request = icsync_tests::sync::connect_request(&synced.sim);
     let workspace = workspaces::connect(&small, &request, &synced.settings)
         .await
         .expect("the workspace connects")

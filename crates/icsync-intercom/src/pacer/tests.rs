@@ -97,6 +97,39 @@ async fn drive(
 
 /// The most requests sent in one of the server's fixed windows (Intercom counts per fixed
 /// 10-second window: a run may spend a window's leftover budget faster than evenly).
+/// Another app of the workspace spending its budget: `max` requests at most, `gap` apart, for
+/// `run` of simulated time; returns how many Intercom accepted.
+fn other_app(
+    server: &Arc<FakeIntercom>,
+    gap: Duration,
+    run: Duration,
+    max: u32,
+) -> tokio::task::JoinHandle<u32> {
+    let server = Arc::clone(server);
+    tokio::spawn(async move {
+        let deadline = Instant::now() + run;
+        let (mut sent, mut accepted) = (0u32, 0u32);
+        while Instant::now() < deadline && sent < max {
+            sent += 1;
+            if let Answer::Ok(_) = server.receive() {
+                accepted += 1;
+            }
+            tokio::time::sleep(gap).await;
+        }
+        accepted
+    })
+}
+
+/// Requests the server accepted in the first `span` of its window `k` (0 is the first).
+fn sent_in(server: &FakeIntercom, k: u32, span: Duration) -> usize {
+    let start = server.origin + server.window * k;
+    server
+        .sends()
+        .iter()
+        .filter(|t| **t >= start && **t < start + span)
+        .count()
+}
+
 fn max_in_any_window(server: &FakeIntercom) -> usize {
     let counts = server.counts.lock().unwrap_or_else(|p| p.into_inner());
     counts.values().copied().max().unwrap_or(0) as usize
@@ -367,20 +400,12 @@ async fn another_app_sharing_the_budget_slows_us_down_instead_of_causing_429s() 
     let server = FakeIntercom::new(limit, Duration::from_millis(1700));
     let pacer = Pacer::new(PacerConfig::default());
     let run = Duration::from_secs(120);
-    let other = {
-        let server = Arc::clone(&server);
-        tokio::spawn(async move {
-            let deadline = Instant::now() + run;
-            let mut others = 0u32;
-            while Instant::now() < deadline {
-                if let Answer::Ok(_) = server.receive() {
-                    others += 1;
-                }
-                tokio::time::sleep(Duration::from_secs(10) / (limit / 3)).await;
-            }
-            others
-        })
-    };
+    let other = other_app(
+        &server,
+        Duration::from_secs(10) / (limit / 3),
+        run,
+        u32::MAX,
+    );
     drive(&pacer, &server, 6, Duration::from_millis(80), run).await;
     let others = other.await.unwrap_or_default();
     let ours = server.sends().len() as u32 - others;
@@ -484,22 +509,14 @@ async fn a_confirmed_window_opens_with_a_burst_and_stays_within_its_budget() {
     assert_eq!(server.rejected(), 0, "the burst ran into 429s");
     assert!(max_in_any_window(&server) <= limit as usize);
     // The server's windows start at origin + k × 10 s; look at the first 400 ms of each full one.
-    let sends = server.sends();
     for k in 1..4u32 {
-        let start = server.origin + server.window * k;
-        let opening = sends
-            .iter()
-            .filter(|t| **t >= start && **t < start + Duration::from_millis(400))
-            .count();
+        let opening = sent_in(&server, k, Duration::from_millis(400));
         // Evenly spaced, 400 ms holds ~65 requests; the burst is a quarter of the limit.
         assert!(
             opening >= 300,
             "window {k}: {opening} requests in its first 400 ms"
         );
-        let whole = sends
-            .iter()
-            .filter(|t| **t >= start && **t < start + server.window)
-            .count();
+        let whole = sent_in(&server, k, server.window);
         assert!(
             whole as f64 >= 0.9 * f64::from(limit),
             "window {k}: {whole} requests in all"
@@ -513,26 +530,17 @@ async fn no_opening_burst_while_another_app_spends_the_budget() {
     let server = FakeIntercom::new(limit, Duration::from_millis(1700));
     let pacer = Pacer::new(PacerConfig::default());
     let run = Duration::from_secs(60);
-    let other = {
-        let server = Arc::clone(&server);
-        tokio::spawn(async move {
-            let deadline = Instant::now() + run;
-            while Instant::now() < deadline {
-                let _ = server.receive();
-                tokio::time::sleep(Duration::from_secs(10) / (limit / 5)).await;
-            }
-        })
-    };
+    let other = other_app(
+        &server,
+        Duration::from_secs(10) / (limit / 5),
+        run,
+        u32::MAX,
+    );
     drive(&pacer, &server, 16, Duration::from_millis(5), run).await;
     assert!(other.await.is_ok());
-    let sends = server.sends();
     // From the third window on, the other app's share is known: ours open evenly (plus its ~6).
     for k in 3..6u32 {
-        let start = server.origin + server.window * k;
-        let opening = sends
-            .iter()
-            .filter(|t| **t >= start && **t < start + Duration::from_millis(500))
-            .count();
+        let opening = sent_in(&server, k, Duration::from_millis(500));
         assert!(
             opening <= 30,
             "window {k}: {opening} requests in its first 500 ms"
@@ -549,33 +557,12 @@ async fn a_short_burst_by_another_app_slows_us_for_its_window_only() {
     let limit = 300;
     let server = FakeIntercom::new(limit, Duration::from_millis(1700));
     let pacer = Pacer::new(PacerConfig::default());
-    let other = {
-        let server = Arc::clone(&server);
-        tokio::spawn(async move {
-            for _ in 0..200 {
-                let _ = server.receive();
-                tokio::time::sleep(Duration::from_millis(4)).await;
-            }
-        })
-    };
-    drive(
-        &pacer,
-        &server,
-        16,
-        Duration::from_millis(5),
-        Duration::from_secs(60),
-    )
-    .await;
+    let run = Duration::from_secs(60);
+    let other = other_app(&server, Duration::from_millis(4), run, 200);
+    drive(&pacer, &server, 16, Duration::from_millis(5), run).await;
     assert!(other.await.is_ok());
-    let sends = server.sends();
     let per_window: Vec<usize> = (0..6u32)
-        .map(|k| {
-            let start = server.origin + server.window * k;
-            sends
-                .iter()
-                .filter(|t| **t >= start && **t < start + server.window)
-                .count()
-        })
+        .map(|k| sent_in(&server, k, server.window))
         .collect();
     eprintln!("after a burst by another app: {per_window:?}");
     assert_eq!(server.rejected(), 0, "{per_window:?}");
