@@ -21,6 +21,7 @@ mod m20261201_000021_add_run_progress_and_session_feed;
 mod m20261201_000030_add_conversation_state;
 mod m20261202_000040_create_exports;
 mod m20261202_000050_create_leases;
+mod m20261204_000060_cluster_event_keys;
 
 /// Applies icsync's migrations; see [`MigratorTrait`] for `up`, `down`, `status`.
 #[derive(Debug)]
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000030_add_conversation_state::Migration),
             Box::new(m20261202_000040_create_exports::Migration),
             Box::new(m20261202_000050_create_leases::Migration),
+            Box::new(m20261204_000060_cluster_event_keys::Migration),
         ]
     }
 }

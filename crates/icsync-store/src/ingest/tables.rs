@@ -115,7 +115,9 @@ pub(crate) static EVENTS: Table = Table {
         ("dedupe_key", Text),
         ("imported_at", Ts),
     ],
-    key: &["dedupe_key"],
+    // The unique index `ux_events_contact_time_key`: ordered by contact, so a page's events
+    // land on a few index pages (the dedupe key alone is a digest and spread them over all).
+    key: &["contact_intercom_id", "occurred_at", "dedupe_key"],
     on_conflict: OnConflict::Ignore,
     sequenced: true,
     guard: Guard::None,
