@@ -4,7 +4,7 @@
 
 use crate::config::Model;
 use crate::delivery::{Failure, FailureKind, attempt_deadline};
-use crate::export::reconcile::{Context, Reconciled, TagCache};
+use crate::export::reconcile::{Context, Reconciled, TagCache, first_spellings};
 use crate::export::status::export_blocked;
 use crate::export::writer::{ExportAttributes, ExportWriter, ExportWriterSource};
 use crate::export::{ExportError, Exporter};
@@ -168,12 +168,14 @@ impl Exporter {
             if claimed.is_empty() {
                 break;
             }
+            let spellings = first_spellings(&claimed);
             let context = Context {
                 workspace: workspace.id,
                 settings: &state.settings,
                 writer,
                 store,
                 tags: &tags,
+                spellings: &spellings,
                 now,
             };
             let results: Vec<_> = futures::stream::iter(claimed)

@@ -41,7 +41,27 @@ pub(crate) struct Context<'a> {
     pub writer: &'a dyn ExportWriter,
     pub store: &'a Store,
     pub tags: &'a TagCache,
+    /// The spelling a tag not yet in Intercom is created with, by tag key: the first claimed
+    /// record's. Intercom matches tag names without case, so the first tag created for a key
+    /// names it for every record; records are reconciled concurrently, so without this the
+    /// name ("Beta" or "beta") depended on which request went first.
+    pub spellings: &'a HashMap<String, String>,
     pub now: DateTime<Utc>,
+}
+
+/// The spellings of [`Context::spellings`] for records in their claimed order.
+pub(crate) fn first_spellings<'r>(
+    records: impl IntoIterator<Item = &'r StoredExportRecord>,
+) -> HashMap<String, String> {
+    let mut spellings = HashMap::new();
+    for record in records {
+        for group in &record.record.groups {
+            spellings
+                .entry(tag_key(group))
+                .or_insert_with(|| group.clone());
+        }
+    }
+    spellings
 }
 
 /// Where the record's contact is, as far as icsync knows without asking Intercom.
@@ -392,6 +412,7 @@ impl Context<'_> {
         if let Some(tag) = tags.get(key) {
             return Ok(tag.clone());
         }
+        let name = self.spellings.get(key).map_or(name, String::as_str);
         let created = self
             .writer
             .create_tag(name)
