@@ -30,8 +30,11 @@ pub struct InboundConfig {
     pub contact_companies_concurrency: usize,
     /// Pages fetched ahead of the one being written.
     pub prefetch_pages: usize,
-    /// Pages waiting for the writer before fetching waits (bounds memory).
+    /// Pages waiting for the writer before fetching waits.
     pub queue_capacity_pages: usize,
+    /// Rows a stream holds for the writer at once (queued, being prepared and being written)
+    /// before fetching waits: what bounds memory when pages are large (long conversations).
+    pub queue_capacity_rows: usize,
     /// Rows one write transaction holds at most (group commit).
     pub queue_max_rows: usize,
     /// Conversations retrieved at the same time (each retrieve is one request; the pacer still
@@ -63,6 +66,7 @@ impl Default for InboundConfig {
             contact_companies_concurrency: 4,
             prefetch_pages: 2,
             queue_capacity_pages: 8,
+            queue_capacity_rows: 20_000,
             queue_max_rows: 20_000,
             conversations_concurrency: 4,
             on_view_ttl_secs: 300,
@@ -90,6 +94,7 @@ impl InboundConfig {
             ),
             ("inbound.prefetch_pages", self.prefetch_pages),
             ("inbound.queue_capacity_pages", self.queue_capacity_pages),
+            ("inbound.queue_capacity_rows", self.queue_capacity_rows),
             ("inbound.queue_max_rows", self.queue_max_rows),
             (
                 "inbound.conversations_concurrency",

@@ -52,8 +52,8 @@ pub use ingest::Counts;
 #[cfg(feature = "test-hooks")]
 pub use ingest::IngestFault;
 pub use ingest::{
-    CheckpointUpdate, ContactMark, IngestBatch, IngestPage, IngestQueue, IngestReport, QueueTotals,
-    SessionRebuild,
+    CheckpointUpdate, ContactMark, IngestBatch, IngestPage, IngestQueue, IngestReport, QueueBounds,
+    QueueTotals, SessionRebuild,
 };
 pub use leases::{Instance, Lease, NewInstance};
 pub use lookups::{CompanyLookup, ContactLookup, LocatedCompany, LocatedContact};

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use icsync_domain::{RunStatus, StreamName, Workspace};
 use icsync_intercom::{IntercomClient, Page, PageStream, StatsSnapshot};
-use icsync_store::{CheckpointUpdate, IngestPage, IngestQueue, QueueTotals, Store};
+use icsync_store::{CheckpointUpdate, IngestPage, IngestQueue, QueueBounds, QueueTotals, Store};
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -55,8 +55,11 @@ impl Ctx<'_> {
         IngestQueue::new(
             self.store,
             self.workspace.id,
-            self.config.queue_capacity_pages,
-            self.config.queue_max_rows,
+            QueueBounds {
+                pages: self.config.queue_capacity_pages,
+                rows: self.config.queue_capacity_rows,
+                transaction_rows: self.config.queue_max_rows,
+            },
         )
     }
 

@@ -23,7 +23,7 @@ use icsync_domain::{
 use table::Rows;
 
 pub use marks::ContactMark;
-pub use queue::{IngestPage, IngestQueue, QueueTotals};
+pub use queue::{IngestPage, IngestQueue, QueueBounds, QueueTotals};
 pub use sessions::SessionRebuild;
 
 /// Records to write together, with the checkpoint that follows them.

@@ -5,6 +5,10 @@
 //! commits, transactions grow (up to `max_rows`) and the per-commit cost is shared, so the store
 //! is never what a sync waits for. A crash loses at most the uncommitted group, whose checkpoint
 //! is lost with it, so those pages are fetched again.
+//!
+//! Memory is bounded by rows, not only by pages: every queued page holds permits for its rows
+//! until its group is committed, so what waits, what is being prepared and what is being written
+//! together stay within [`QueueBounds::rows`] (a page of long conversations counts for its parts).
 
 use super::{CheckpointUpdate, ContactMark, IngestBatch, IngestReport, PreparedBatch};
 use crate::Store;
@@ -13,8 +17,27 @@ use icsync_domain::{
     Company, CompanyId, Contact, ContactId, Conversation, ConversationId, ConversationPart, Event,
     WorkspaceId,
 };
-use tokio::sync::mpsc;
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinHandle;
+
+/// How much an [`IngestQueue`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueBounds {
+    /// Pages waiting for the writer.
+    pub pages: usize,
+    /// Rows held at once: queued, being prepared and being written. A push waits for room; a
+    /// page with more rows than this waits until nothing else is held, then goes alone.
+    pub rows: usize,
+    /// Rows one write transaction holds at most (group commit).
+    pub transaction_rows: usize,
+}
+
+/// A page with the row permits it holds until its group commits.
+struct Queued {
+    page: IngestPage,
+    permit: OwnedSemaphorePermit,
+}
 
 /// One page of a stream, owned, with the checkpoint that follows it.
 #[derive(Debug, Clone, Default)]
@@ -39,7 +62,8 @@ pub struct IngestPage {
 }
 
 impl IngestPage {
-    fn rows(&self) -> usize {
+    /// Rows this page writes (a session rebuild counts one row besides its sessions).
+    pub fn rows(&self) -> usize {
         self.contacts.len()
             + self.companies.len()
             + self.associations.len()
@@ -115,7 +139,10 @@ impl QueueTotals {
 /// neither), exactly as if the process had been killed; a transaction in flight rolls back.
 #[derive(Debug)]
 pub struct IngestQueue {
-    sender: Option<mpsc::Sender<IngestPage>>,
+    sender: Option<mpsc::Sender<Queued>>,
+    budget: Arc<Semaphore>,
+    /// The budget's size in permits: a larger page takes all of them.
+    budget_rows: u32,
     writer: JoinHandle<Result<QueueTotals>>,
 }
 
@@ -136,23 +163,22 @@ impl<T> Drop for AbortOnDrop<T> {
 }
 
 impl IngestQueue {
-    /// Starts the writer. `capacity_pages` bounds memory (pushing waits when full);
-    /// `max_rows` bounds one transaction.
-    pub fn new(
-        store: &Store,
-        workspace: WorkspaceId,
-        capacity_pages: usize,
-        max_rows: usize,
-    ) -> Self {
-        let (sender, receiver) = mpsc::channel(capacity_pages.max(1));
+    /// Starts the writer; pushing waits while the queue holds `bounds.pages` pages or
+    /// `bounds.rows` rows.
+    pub fn new(store: &Store, workspace: WorkspaceId, bounds: QueueBounds) -> Self {
+        let (sender, receiver) = mpsc::channel(bounds.pages.max(1));
+        let budget_rows = u32::try_from(bounds.rows.max(1)).unwrap_or(u32::MAX);
+        let budget = Arc::new(Semaphore::new(budget_rows as usize));
         let writer = tokio::spawn(write_loop(
             store.clone(),
             workspace,
             receiver,
-            max_rows.max(1),
+            bounds.transaction_rows.max(1),
         ));
         Self {
             sender: Some(sender),
+            budget,
+            budget_rows,
             writer,
         }
     }
@@ -161,7 +187,18 @@ impl IngestQueue {
     /// (call [`IngestQueue::finish`] to get that error).
     pub async fn push(&self, page: IngestPage) -> Result<()> {
         let sender = self.sender.as_ref().ok_or(StoreError::QueueClosed)?;
-        sender.send(page).await.map_err(|_| StoreError::QueueClosed)
+        let rows = u32::try_from(page.rows())
+            .unwrap_or(u32::MAX)
+            .min(self.budget_rows);
+        // The semaphore is never closed, so this fails only if the queue is gone.
+        let permit = Arc::clone(&self.budget)
+            .acquire_many_owned(rows)
+            .await
+            .map_err(|_| StoreError::QueueClosed)?;
+        sender
+            .send(Queued { page, permit })
+            .await
+            .map_err(|_| StoreError::QueueClosed)
     }
 
     /// Writes everything queued, stops the writer and returns its totals or its first error.
@@ -176,31 +213,36 @@ impl IngestQueue {
 async fn write_loop(
     store: Store,
     workspace: WorkspaceId,
-    mut receiver: mpsc::Receiver<IngestPage>,
+    mut receiver: mpsc::Receiver<Queued>,
     max_rows: usize,
 ) -> Result<QueueTotals> {
     // Two stages: this task groups pages and prepares rows (CPU) while a second task writes the
-    // previous group (IO), so the database never waits for hashing and serialization.
-    let (prepared_tx, mut prepared_rx) = mpsc::channel::<(u64, PreparedBatch)>(1);
+    // previous group (IO), so the database never waits for hashing and serialization. A group's
+    // row permits go back only once it is committed.
+    let (prepared_tx, mut prepared_rx) =
+        mpsc::channel::<(u64, PreparedBatch, Vec<OwnedSemaphorePermit>)>(1);
     let mut writer = AbortOnDrop(tokio::spawn(async move {
         let mut totals = QueueTotals::default();
-        while let Some((pages, prepared)) = prepared_rx.recv().await {
+        while let Some((pages, prepared, permits)) = prepared_rx.recv().await {
             let report = store.write_prepared(workspace, prepared).await?;
+            drop(permits);
             totals.add(pages, &report);
         }
         Ok::<_, StoreError>(totals)
     }));
-    while let Some(mut group) = receiver.recv().await {
-        let mut pages = 1;
+    while let Some(first) = receiver.recv().await {
+        let mut group = first.page;
+        let mut permits = vec![first.permit];
         while group.rows() < max_rows {
             match receiver.try_recv() {
-                Ok(page) => {
-                    group.append(page);
-                    pages += 1;
+                Ok(next) => {
+                    group.append(next.page);
+                    permits.push(next.permit);
                 }
                 Err(_) => break,
             }
         }
+        let pages = permits.len() as u64;
         let prepared = PreparedBatch::new(&IngestBatch {
             contacts: &group.contacts,
             companies: &group.companies,
@@ -217,7 +259,7 @@ async fn write_loop(
             checkpoint: group.checkpoint.as_ref(),
         });
         drop(group);
-        if prepared_tx.send((pages, prepared)).await.is_err() {
+        if prepared_tx.send((pages, prepared, permits)).await.is_err() {
             // The writer stopped on an error; it is reported below.
             break;
         }

@@ -7,7 +7,7 @@ use chrono::Utc;
 use icsync_domain::*;
 use icsync_store::{
     Backend, CheckpointUpdate, ContactMark, IngestBatch, IngestFault, IngestPage, IngestQueue,
-    SecretKey, StoreError, WorkspaceSettings,
+    QueueBounds, SecretKey, StoreError, WorkspaceSettings,
 };
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -1044,7 +1044,15 @@ fn page(range: std::ops::Range<usize>, cursor: usize) -> IngestPage {
 pub async fn a_queue_commits_every_page_with_the_newest_checkpoint(db: &TestDb) {
     let ws = workspace(db).await;
     // Room for every page, so pushing never waits for the held writer.
-    let queue = IngestQueue::new(&db.store, ws, 32, 200);
+    let queue = IngestQueue::new(
+        &db.store,
+        ws,
+        QueueBounds {
+            pages: 32,
+            rows: 10_000,
+            transaction_rows: 200,
+        },
+    );
     let hold = db.store.hold_commits().await;
     for n in 0..20 {
         queue.push(page(n * 30..(n + 1) * 30, n)).await.unwrap();
@@ -1077,9 +1085,60 @@ pub async fn a_queue_commits_every_page_with_the_newest_checkpoint(db: &TestDb) 
     assert_eq!(stored.records_total, 1_200);
 }
 
+pub async fn a_queue_holds_no_more_rows_than_its_bound_until_they_commit(db: &TestDb) {
+    use futures::FutureExt;
+    let ws = workspace(db).await;
+    // Pages of 60 rows (30 contacts, 30 events) under a bound of 100 rows, with room for many
+    // pages: the row bound is what stops the second push.
+    let queue = IngestQueue::new(
+        &db.store,
+        ws,
+        QueueBounds {
+            pages: 32,
+            rows: 100,
+            transaction_rows: 1_000,
+        },
+    );
+    let hold = db.store.hold_commits().await;
+    queue.push(page(0..30, 0)).await.unwrap();
+    until_commits_held(db, 1).await;
+    // The first page is at its commit, held: its rows still count, so the next page waits,
+    // however long this machine takes (the push is pending, not slow).
+    let mut second = Box::pin(queue.push(page(30..60, 1)));
+    for _ in 0..20 {
+        assert!(
+            (&mut second).now_or_never().is_none(),
+            "a push beyond the row bound must wait for the commit"
+        );
+        tokio::task::yield_now().await;
+    }
+    drop(hold);
+    second.await.unwrap();
+    // A page larger than the whole bound waits for room, then goes alone.
+    queue.push(page(60..180, 2)).await.unwrap();
+    let totals = queue.finish().await.unwrap();
+    assert_eq!(totals.pages, 3);
+    assert_eq!(totals.report.contacts.written, 180);
+    let stored = db
+        .store
+        .checkpoint(ws, &StreamName::new("contacts"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.cursor.as_deref(), Some("page-2"));
+}
+
 pub async fn a_queue_stops_at_a_failed_group_and_keeps_the_last_good_checkpoint(db: &TestDb) {
     let ws = workspace(db).await;
-    let queue = IngestQueue::new(&db.store, ws, 1, 30);
+    let queue = IngestQueue::new(
+        &db.store,
+        ws,
+        QueueBounds {
+            pages: 1,
+            rows: 10_000,
+            transaction_rows: 30,
+        },
+    );
     queue.push(page(0..30, 0)).await.unwrap();
     // Let the first page commit on its own before arming the fault for the next group.
     while db

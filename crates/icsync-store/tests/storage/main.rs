@@ -59,6 +59,7 @@ storage_suite!(
     values_of_every_type_round_trip,
     readers_keep_reading_during_a_large_ingest,
     a_queue_commits_every_page_with_the_newest_checkpoint,
+    a_queue_holds_no_more_rows_than_its_bound_until_they_commit,
     a_queue_stops_at_a_failed_group_and_keeps_the_last_good_checkpoint,
     a_complete_company_list_detaches_the_companies_a_contact_left,
     markers_say_which_contacts_need_companies_and_events,
