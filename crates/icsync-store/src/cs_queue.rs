@@ -117,7 +117,26 @@ impl Store {
             .into_query();
         // Any value other pushers are unlikely to draw; it only has to differ from a stale claim's.
         let token = fastrand::i64(1..i64::MAX);
+        // A row still holding a claim (expired: its pusher died mid-push, the outcome never
+        // recorded) may hold in Intercom what that push sent: its baseline is unknown, so it is
+        // erased here and the push goes out even if the values equal the old baseline. (SET
+        // expressions read the row as it was, before the new claim.)
+        // (An untyped NULL: PostgreSQL takes the column's type, jsonb included.)
+        let unless_claimed = |column: Column| -> SimpleExpr {
+            Expr::case(Column::ClaimToken.is_null(), Expr::col(column))
+                .finally(Expr::cust("NULL"))
+                .into()
+        };
         let claimed = cs_attribute::Entity::update_many()
+            .col_expr(
+                Column::PushedTriggerHash,
+                unless_claimed(Column::PushedTriggerHash),
+            )
+            .col_expr(Column::PushedHash, unless_claimed(Column::PushedHash))
+            .col_expr(
+                Column::PushedAttributes,
+                unless_claimed(Column::PushedAttributes),
+            )
             .col_expr(Column::ClaimToken, Expr::value(token))
             .col_expr(Column::ClaimedUntil, Expr::value(now + request.lease))
             .col_expr(Column::LastAttemptAt, Expr::value(now))

@@ -279,6 +279,55 @@ impl Case {
     }
 }
 
+/// Found by the property test: a push that reached Intercom just before a crash, then the host
+/// going back to the values pushed before it. The retaken row must be pushed, not skipped as
+/// equal to the old baseline (Intercom kept health 0).
+#[test]
+fn a_push_lost_in_a_crash_is_not_mistaken_for_the_baseline() {
+    let text = |v: &str| Some(Some(v.to_owned()));
+    let ops = vec![
+        Op::Set(
+            1,
+            CsPatch {
+                stage: text("onboarding"),
+                cs_owner: text("Grace"),
+                ..Default::default()
+            },
+        ),
+        Op::Drain(vec![]),
+        Op::Set(
+            1,
+            CsPatch {
+                health: Some(Some(Decimal::ZERO)),
+                cs_owner: text("Grace"),
+                ..Default::default()
+            },
+        ),
+        Op::Drain(vec![Step::Crash { applied: true }]),
+        Op::Set(
+            1,
+            CsPatch {
+                health: Some(None),
+                stage: text("onboarding"),
+                ..Default::default()
+            },
+        ),
+    ];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = support::store().await;
+        let mut case = Case::new(&store).await;
+        for op in ops {
+            case.apply(op).await;
+        }
+        case.quiesce().await.unwrap();
+        case.check().await.unwrap();
+    });
+}
+
 #[test]
 fn any_interleaving_ends_with_the_hosts_latest_values_in_intercom() {
     let cases: u32 = std::env::var("WRITEBACK_PROPTEST_CASES")

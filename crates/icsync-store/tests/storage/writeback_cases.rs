@@ -279,6 +279,43 @@ pub async fn claims_are_exclusive_and_expire(db: &TestDb) {
     );
 }
 
+pub async fn a_claim_that_expired_without_an_outcome_erases_the_baseline(db: &TestDb) {
+    let ws = workspace(db).await;
+    let subject = CsSubject::Contact(contact(0).id.to_string());
+    let kept = CsSubject::Contact(contact(1).id.to_string());
+    for s in [&subject, &kept] {
+        set(db, ws, s, &full(), t(0)).await;
+    }
+    let sent = json!({"cs_health": 61.25});
+    for record in db.store.claim_pushes(&claim(ws, t(1))).await.unwrap() {
+        assert!(db.store.mark_pushed(&record, &sent, t(2)).await.unwrap());
+    }
+    // The host changes the first subject; a pusher claims it and dies mid-push (no outcome).
+    let mut changed = full();
+    changed.health = Some(dec("10"));
+    set(db, ws, &subject, &changed, t(3)).await;
+    let dying = db.store.claim_pushes(&claim(ws, t(4))).await.unwrap();
+    assert_eq!(dying.len(), 1);
+    assert_eq!(dying[0].pushed_attributes, Some(sent.clone()));
+    // The host goes back to the values last pushed: Intercom may hold the dead push's values,
+    // so the row still waits, and once the lease is over it is claimed with no baseline (a
+    // pusher comparing with the old one would send nothing and leave health at 10).
+    let back = set(db, ws, &subject, &full(), t(5)).await;
+    assert!(back.needs_push);
+    let retaken = db.store.claim_pushes(&claim(ws, t(100))).await.unwrap();
+    assert_eq!(retaken.len(), 1);
+    assert_eq!(retaken[0].subject, subject);
+    assert_eq!(retaken[0].pushed_attributes, None);
+    // A row claimed with no claim before it keeps its baseline.
+    let mut moved = full();
+    moved.stage = Some("adoption".into());
+    set(db, ws, &kept, &moved, t(101)).await;
+    let first_claim = db.store.claim_pushes(&claim(ws, t(102))).await.unwrap();
+    assert_eq!(first_claim.len(), 1);
+    assert_eq!(first_claim[0].subject, kept);
+    assert_eq!(first_claim[0].pushed_attributes, Some(sent));
+}
+
 pub async fn mapping_changes_requeue_pushed_rows_and_status_counts_them(db: &TestDb) {
     let ws = workspace(db).await;
     let other = workspace(db).await;
