@@ -46,12 +46,23 @@ pub struct PendingEvents {
     pub newest_event_at: Option<DateTime<Utc>>,
     /// Whether the contact's events were ever listed.
     pub ever_synced: bool,
+    /// Whether the contact has stored sessions (without, there are none to read before
+    /// rebuilding them: a backfill's contacts cost no session read each).
+    pub has_sessions: bool,
 }
 
 /// `(updated_at, deleted_at)` of a contact.
 type TimePair = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 const COMPANIES_PENDING: &str = "companies_synced_updated_at IS DISTINCT FROM updated_at";
+/// The newest stored event of the contact row being selected.
+const NEWEST_EVENT: &str = "(SELECT MAX(e.occurred_at) FROM events e \
+     WHERE e.workspace_id = contacts.workspace_id \
+     AND e.contact_intercom_id = contacts.intercom_id)";
+/// Whether the contact row being selected has sessions.
+const HAS_SESSIONS: &str = "EXISTS (SELECT 1 FROM sessions s \
+     WHERE s.workspace_id = contacts.workspace_id \
+     AND s.contact_intercom_id = contacts.intercom_id)";
 const EVENTS_PENDING: &str = "(events_synced_updated_at IS DISTINCT FROM updated_at OR \
      events_synced_last_seen_at IS DISTINCT FROM last_seen_at)";
 
@@ -226,6 +237,9 @@ impl Store {
         after: Option<&ContactId>,
         limit: u64,
     ) -> Result<Vec<PendingEvents>> {
+        // The newest stored event and whether sessions exist come with each contact in the same
+        // statement (index lookups on the events key and the sessions key), not as two reads per
+        // contact: a chunk is one round trip to the database however many contacts it holds.
         let mut query = contact::Entity::find()
             .select_only()
             .column(contact::Column::IntercomId)
@@ -233,6 +247,8 @@ impl Store {
             .column(contact::Column::LastSeenAt)
             .column(contact::Column::EventsSyncedUpdatedAt)
             .column(contact::Column::EventsSyncedLastSeenAt)
+            .expr_as(Expr::cust(NEWEST_EVENT), "newest_event_at")
+            .expr_as(Expr::cust(HAS_SESSIONS), "has_sessions")
             .filter(contact::Column::WorkspaceId.eq(workspace.0))
             .filter(contact::Column::DeletedAt.is_null())
             .filter(Expr::cust(EVENTS_PENDING));
@@ -245,6 +261,8 @@ impl Store {
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            bool,
         );
         let rows: Vec<Row> = query
             .order_by_asc(contact::Column::IntercomId)
@@ -253,19 +271,18 @@ impl Store {
             .all(&self.inner.read)
             .await?;
         let mut pending = Vec::with_capacity(rows.len());
-        for (id, updated_at, last_seen_at, synced_updated, synced_seen) in rows {
+        for (id, updated_at, last_seen_at, synced_updated, synced_seen, newest, has_sessions) in
+            rows
+        {
             let ever_synced = synced_updated.is_some() || synced_seen.is_some();
-            let newest_event_at = if ever_synced {
-                self.newest_event_at(workspace, &id).await?
-            } else {
-                None
-            };
             pending.push(PendingEvents {
                 contact: ContactId::new(id),
                 updated_at,
                 last_seen_at,
-                newest_event_at,
+                // Events stored before the first listing (a webhook's) do not stop it early.
+                newest_event_at: newest.filter(|_| ever_synced),
                 ever_synced,
+                has_sessions,
             });
         }
         Ok(pending)
@@ -279,24 +296,6 @@ impl Store {
             .filter(Expr::cust(EVENTS_PENDING))
             .count(&self.inner.read)
             .await?)
-    }
-
-    async fn newest_event_at(
-        &self,
-        workspace: WorkspaceId,
-        contact: &str,
-    ) -> Result<Option<DateTime<Utc>>> {
-        let newest: Option<DateTime<Utc>> = event::Entity::find()
-            .select_only()
-            .column(event::Column::OccurredAt)
-            .filter(event::Column::WorkspaceId.eq(workspace.0))
-            .filter(event::Column::ContactIntercomId.eq(contact))
-            .order_by_desc(event::Column::OccurredAt)
-            .limit(1)
-            .into_tuple()
-            .one(&self.inner.read)
-            .await?;
-        Ok(newest)
     }
 
     /// A contact's events and seen-signals at or after `from`, oldest first.

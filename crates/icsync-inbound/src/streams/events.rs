@@ -424,7 +424,11 @@ impl Lister {
             return Ok((None, 0));
         }
         let ws = self.workspace.id;
-        let existing = self.store.sessions_of_contact(ws, contact).await?;
+        let existing = if pending.has_sessions {
+            self.store.sessions_of_contact(ws, contact).await?
+        } else {
+            Vec::new()
+        };
         let Some(from) = rebuild_window(&existing, &new) else {
             return Ok((None, 0));
         };

@@ -30,12 +30,23 @@ pub enum ContactMark {
     Deleted { contact: ContactId },
 }
 
-/// The owned form a prepared batch carries.
+/// A per-contact marker's key and the timestamps it is conditioned on.
+type Stamp = (String, Option<DateTime<Utc>>);
+type Stamps = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// The owned form a prepared batch carries: the marks grouped by kind, so each kind is one
+/// statement for the whole batch (one per mark cost a round trip to the database each, two per
+/// contact in an events page). Kinds touch different columns and a mark applies only if the row
+/// still has the values it names, so applying them kind by kind gives what applying them in
+/// order gave.
 #[derive(Debug, Default)]
 pub(crate) struct Marks {
     /// Contacts whose company list is complete, each with the pair keys to keep.
     pub sets: Vec<(String, Vec<String>)>,
-    pub marks: Vec<ContactMark>,
+    companies: Vec<Stamp>,
+    events: Vec<Stamps>,
+    deleted: Vec<String>,
+    synced_up_to: Vec<DateTime<Utc>>,
 }
 
 /// Separates contact and company ids in a pair key (ids never contain it).
@@ -53,14 +64,40 @@ impl Marks {
                 (contact.as_str().to_owned(), keep)
             })
             .collect();
-        Self {
+        let mut out = Self {
             sets,
-            marks: marks.to_vec(),
+            ..Self::default()
+        };
+        for mark in marks {
+            match mark {
+                ContactMark::CompaniesSynced {
+                    contact,
+                    updated_at,
+                } => out
+                    .companies
+                    .push((contact.as_str().to_owned(), *updated_at)),
+                ContactMark::CompaniesSyncedUpTo { imported_by } => {
+                    out.synced_up_to.push(*imported_by);
+                }
+                ContactMark::EventsSynced {
+                    contact,
+                    updated_at,
+                    last_seen_at,
+                } => out
+                    .events
+                    .push((contact.as_str().to_owned(), *updated_at, *last_seen_at)),
+                ContactMark::Deleted { contact } => out.deleted.push(contact.as_str().to_owned()),
+            }
         }
+        out
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.sets.is_empty() && self.marks.is_empty()
+        self.sets.is_empty()
+            && self.companies.is_empty()
+            && self.events.is_empty()
+            && self.deleted.is_empty()
+            && self.synced_up_to.is_empty()
     }
 }
 
@@ -68,30 +105,61 @@ fn pair_key(contact: &str, company: &str) -> String {
     format!("{contact}{PAIR_SEPARATOR}{company}")
 }
 
-/// The SQL of each mark, with `?` placeholders in bind order: workspace id first.
-fn mark_sql(mark: &ContactMark) -> &'static str {
-    match mark {
-        ContactMark::CompaniesSynced { .. } => {
-            "UPDATE contacts SET companies_synced_updated_at = ? WHERE workspace_id = ? AND \
-             intercom_id = ? AND updated_at IS NOT DISTINCT FROM ? AND \
-             companies_synced_updated_at IS DISTINCT FROM ?"
-        }
-        ContactMark::CompaniesSyncedUpTo { .. } => {
-            "UPDATE contacts SET companies_synced_updated_at = updated_at WHERE workspace_id = ? \
-             AND companies_synced_updated_at IS DISTINCT FROM updated_at AND last_imported_at <= ?"
-        }
-        ContactMark::EventsSynced { .. } => {
-            "UPDATE contacts SET events_synced_updated_at = ?, events_synced_last_seen_at = ? \
-             WHERE workspace_id = ? AND intercom_id = ? AND updated_at IS NOT DISTINCT FROM ? AND \
-             last_seen_at IS NOT DISTINCT FROM ? AND (events_synced_updated_at IS DISTINCT FROM ? \
-             OR events_synced_last_seen_at IS DISTINCT FROM ?)"
-        }
-        ContactMark::Deleted { .. } => {
-            "UPDATE contacts SET deleted_at = ?, content_hash = 'deleted' WHERE workspace_id = ? \
-             AND intercom_id = ? AND deleted_at IS NULL"
-        }
-    }
+/// A timestamp as sqlx binds one on SQLite (RFC 3339, as many fraction digits as needed, `+00:00`),
+/// so a value read from JSON compares equal, and in order, with a stored one.
+pub(crate) fn sqlite_ts(at: Option<DateTime<Utc>>) -> serde_json::Value {
+    at.map_or(serde_json::Value::Null, |at| {
+        serde_json::Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+    })
 }
+
+/// Rows of `[key, timestamp...]` as the JSON array the SQLite statements read with `json_each`.
+fn sqlite_rows<'a>(rows: impl Iterator<Item = (&'a str, Vec<Option<DateTime<Utc>>>)>) -> String {
+    serde_json::Value::Array(
+        rows.map(|(key, stamps)| {
+            let mut row = vec![serde_json::Value::from(key)];
+            row.extend(stamps.into_iter().map(sqlite_ts));
+            serde_json::Value::Array(row)
+        })
+        .collect(),
+    )
+    .to_string()
+}
+
+// The marks drive the join (`CROSS JOIN` keeps them the outer loop: otherwise SQLite scans the
+// workspace's contacts for each statement, trying every mark on each). A mark applies only where
+// the row still has the values it names, so the columns are set from the row itself.
+const SQLITE_COMPANIES_SYNCED: &str = "UPDATE contacts SET companies_synced_updated_at = \
+    updated_at WHERE rowid IN (SELECT c.rowid FROM json_each(?2) AS m CROSS JOIN contacts c \
+    WHERE c.workspace_id = ?1 AND c.intercom_id = m.value ->> 0 AND \
+    c.updated_at IS NOT DISTINCT FROM m.value ->> 1 AND \
+    c.companies_synced_updated_at IS DISTINCT FROM c.updated_at)";
+
+const SQLITE_EVENTS_SYNCED: &str = "UPDATE contacts SET events_synced_updated_at = updated_at, \
+    events_synced_last_seen_at = last_seen_at WHERE rowid IN (SELECT c.rowid FROM \
+    json_each(?2) AS m CROSS JOIN contacts c WHERE c.workspace_id = ?1 AND \
+    c.intercom_id = m.value ->> 0 AND c.updated_at IS NOT DISTINCT FROM m.value ->> 1 AND \
+    c.last_seen_at IS NOT DISTINCT FROM m.value ->> 2 AND \
+    (c.events_synced_updated_at IS DISTINCT FROM c.updated_at OR \
+    c.events_synced_last_seen_at IS DISTINCT FROM c.last_seen_at))";
+
+const PG_COMPANIES_SYNCED: &str = "UPDATE contacts c SET companies_synced_updated_at = m.u \
+    FROM UNNEST($2::text[], $3::timestamptz[]) AS m(id, u) \
+    WHERE c.workspace_id = $1 AND c.intercom_id = m.id AND \
+    c.updated_at IS NOT DISTINCT FROM m.u AND c.companies_synced_updated_at IS DISTINCT FROM m.u";
+
+const PG_EVENTS_SYNCED: &str = "UPDATE contacts c SET events_synced_updated_at = m.u, \
+    events_synced_last_seen_at = m.s \
+    FROM UNNEST($2::text[], $3::timestamptz[], $4::timestamptz[]) AS m(id, u, s) \
+    WHERE c.workspace_id = $1 AND c.intercom_id = m.id AND \
+    c.updated_at IS NOT DISTINCT FROM m.u AND c.last_seen_at IS NOT DISTINCT FROM m.s AND \
+    (c.events_synced_updated_at IS DISTINCT FROM m.u OR \
+    c.events_synced_last_seen_at IS DISTINCT FROM m.s)";
+
+/// After a full company enumeration (one per pass at most, so one statement each).
+const SYNCED_UP_TO: &str = "UPDATE contacts SET companies_synced_updated_at = updated_at \
+    WHERE workspace_id = ? AND companies_synced_updated_at IS DISTINCT FROM updated_at AND \
+    last_imported_at <= ?";
 
 /// Rewrites `?` placeholders as `$1, $2, ...` for PostgreSQL.
 fn numbered(sql: &str) -> String {
@@ -107,41 +175,6 @@ fn numbered(sql: &str) -> String {
         }
     }
     out
-}
-
-/// Binds a mark's values in the order of [`mark_sql`]; generic over both backends' queries.
-macro_rules! bind_mark {
-    ($query:expr, $mark:expr, $ws:expr, $now:expr) => {{
-        let q = $query;
-        match $mark {
-            ContactMark::CompaniesSynced {
-                contact,
-                updated_at,
-            } => q
-                .bind(*updated_at)
-                .bind($ws)
-                .bind(contact.as_str().to_owned())
-                .bind(*updated_at)
-                .bind(*updated_at),
-            ContactMark::CompaniesSyncedUpTo { imported_by } => q.bind($ws).bind(*imported_by),
-            ContactMark::EventsSynced {
-                contact,
-                updated_at,
-                last_seen_at,
-            } => q
-                .bind(*updated_at)
-                .bind(*last_seen_at)
-                .bind($ws)
-                .bind(contact.as_str().to_owned())
-                .bind(*updated_at)
-                .bind(*last_seen_at)
-                .bind(*updated_at)
-                .bind(*last_seen_at),
-            ContactMark::Deleted { contact } => {
-                q.bind($now).bind($ws).bind(contact.as_str().to_owned())
-            }
-        }
-    }};
 }
 
 /// Applies the marks on SQLite; returns (associations removed, marks that changed a row).
@@ -174,10 +207,51 @@ pub(crate) async fn apply_sqlite(
             .rows_affected();
     }
     let mut marked = 0;
-    for mark in &marks.marks {
-        let query = sqlx::query(mark_sql(mark));
+    if !marks.companies.is_empty() {
+        let rows = sqlite_rows(marks.companies.iter().map(|(c, u)| (c.as_str(), vec![*u])));
         statements.tick()?;
-        marked += bind_mark!(query, mark, ws, now)
+        marked += sqlx::query(SQLITE_COMPANIES_SYNCED)
+            .bind(ws)
+            .bind(rows)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    if !marks.events.is_empty() {
+        let rows = sqlite_rows(
+            marks
+                .events
+                .iter()
+                .map(|(c, u, s)| (c.as_str(), vec![*u, *s])),
+        );
+        statements.tick()?;
+        marked += sqlx::query(SQLITE_EVENTS_SYNCED)
+            .bind(ws)
+            .bind(rows)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    if !marks.deleted.is_empty() {
+        let sql = format!(
+            "UPDATE contacts SET deleted_at = ?, content_hash = 'deleted' WHERE workspace_id = ? \
+             AND intercom_id IN ({list}) AND deleted_at IS NULL",
+            list = super::SQLITE_ID_LIST
+        );
+        statements.tick()?;
+        marked += sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .bind(ws)
+            .bind(super::id_list(&marks.deleted))
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    for imported_by in marks.synced_up_to {
+        statements.tick()?;
+        marked += sqlx::query(SYNCED_UP_TO)
+            .bind(ws)
+            .bind(imported_by)
             .execute(&mut *conn)
             .await?
             .rows_affected();
@@ -210,11 +284,55 @@ pub(crate) async fn apply_postgres(
         .rows_affected();
     }
     let mut marked = 0;
-    for mark in &marks.marks {
-        let sql = numbered(mark_sql(mark));
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if !marks.companies.is_empty() {
+        let (ids, updated): (Vec<String>, Vec<Option<DateTime<Utc>>>) =
+            marks.companies.into_iter().unzip();
         statements.tick()?;
-        marked += bind_mark!(query, mark, ws, now)
+        marked += sqlx::query(PG_COMPANIES_SYNCED)
+            .bind(ws)
+            .bind(ids)
+            .bind(updated)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    if !marks.events.is_empty() {
+        let mut ids = Vec::with_capacity(marks.events.len());
+        let mut updated = Vec::with_capacity(marks.events.len());
+        let mut seen = Vec::with_capacity(marks.events.len());
+        for (id, u, s) in marks.events {
+            ids.push(id);
+            updated.push(u);
+            seen.push(s);
+        }
+        statements.tick()?;
+        marked += sqlx::query(PG_EVENTS_SYNCED)
+            .bind(ws)
+            .bind(ids)
+            .bind(updated)
+            .bind(seen)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    if !marks.deleted.is_empty() {
+        statements.tick()?;
+        marked += sqlx::query(
+            "UPDATE contacts SET deleted_at = $1, content_hash = 'deleted' WHERE workspace_id = \
+             $2 AND intercom_id = ANY($3) AND deleted_at IS NULL",
+        )
+        .bind(now)
+        .bind(ws)
+        .bind(marks.deleted)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    for imported_by in marks.synced_up_to {
+        statements.tick()?;
+        marked += sqlx::query(sqlx::AssertSqlSafe(numbered(SYNCED_UP_TO)))
+            .bind(ws)
+            .bind(imported_by)
             .execute(&mut *conn)
             .await?
             .rows_affected();

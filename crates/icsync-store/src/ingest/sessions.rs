@@ -41,28 +41,38 @@ pub(crate) fn session_rows(rebuilds: &[SessionRebuild], now: DateTime<Utc>) -> R
     rows
 }
 
-/// Deletes what the rebuilds replace (SQLite), one statement per contact.
+/// Deletes what the rebuilds replace (SQLite), one statement for the batch: the rebuilds are a
+/// JSON array of `[contact, from]` joined to the sessions key.
 pub(crate) async fn delete_sqlite(
     conn: &mut sqlx::SqliteConnection,
     ws: i64,
     rebuilds: &[(String, DateTime<Utc>)],
     statements: &mut Statements,
 ) -> Result<u64> {
-    let mut deleted = 0;
-    for (contact, from) in rebuilds {
-        statements.tick()?;
-        deleted += sqlx::query(
-            "DELETE FROM sessions WHERE workspace_id = ? AND contact_intercom_id = ? AND \
-             started_at >= ?",
-        )
-        .bind(ws)
-        .bind(contact.clone())
-        .bind(*from)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    }
-    Ok(deleted)
+    let list = serde_json::Value::Array(
+        rebuilds
+            .iter()
+            .map(|(contact, from)| {
+                serde_json::Value::Array(vec![
+                    serde_json::Value::from(contact.as_str()),
+                    super::marks::sqlite_ts(Some(*from)),
+                ])
+            })
+            .collect(),
+    )
+    .to_string();
+    statements.tick()?;
+    Ok(sqlx::query(
+        // `CROSS JOIN` keeps the rebuilds the outer loop (each a search of the sessions key).
+        "DELETE FROM sessions WHERE rowid IN (SELECT s.rowid FROM json_each(?2) AS r CROSS JOIN \
+         sessions s WHERE s.workspace_id = ?1 AND s.contact_intercom_id = r.value ->> 0 AND \
+         s.started_at >= r.value ->> 1)",
+    )
+    .bind(ws)
+    .bind(list)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 /// Locks the workspace's sessions and deletes what the rebuilds replace (PostgreSQL).

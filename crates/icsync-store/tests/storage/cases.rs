@@ -3,11 +3,11 @@
 pub use crate::conversation_cases::*;
 use crate::fixtures::*;
 use crate::support::TestDb;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use icsync_domain::*;
 use icsync_store::{
     Backend, CheckpointUpdate, ContactMark, IngestBatch, IngestFault, IngestPage, IngestQueue,
-    QueueBounds, SecretKey, StoreError, WorkspaceSettings,
+    QueueBounds, SecretKey, SessionRebuild, StoreError, WorkspaceSettings,
 };
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -797,6 +797,89 @@ pub async fn sessions_are_replaced_from_a_point_in_time(db: &TestDb) {
     );
 }
 
+pub async fn session_rebuilds_in_a_batch_replace_each_contact_from_its_own_point(db: &TestDb) {
+    let ws = workspace(db).await;
+    let people = contacts(0..3);
+    // Sub-second starts: the replaced range must be cut at the exact instant.
+    let at = |s: i64, ms: u32| t(s) + chrono::Duration::milliseconds(i64::from(ms));
+    let session = |n: usize, start: DateTime<Utc>, count: i64| Session {
+        contact_id: contact_id(n),
+        started_at: start,
+        ended_at: start + chrono::Duration::seconds(60),
+        event_count: count,
+    };
+    let first = [
+        SessionRebuild {
+            contact: contact_id(0),
+            from: t(0),
+            sessions: vec![session(0, t(0), 1), session(0, at(1_000, 250), 2)],
+        },
+        SessionRebuild {
+            contact: contact_id(1),
+            from: t(0),
+            sessions: vec![session(1, t(0), 3), session(1, at(1_000, 0), 4)],
+        },
+        SessionRebuild {
+            contact: contact_id(2),
+            from: t(0),
+            sessions: vec![session(2, t(0), 5)],
+        },
+    ];
+    db.store
+        .write_batch(
+            ws,
+            IngestBatch {
+                contacts: &people,
+                sessions: &first,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Contact 0 from 1000.5 s (its 1000.25 s session stays), contact 1 from 1000 s exactly (its
+    // 1000 s session goes); contact 2 is not in the batch.
+    let second = [
+        SessionRebuild {
+            contact: contact_id(0),
+            from: at(1_000, 500),
+            sessions: vec![session(0, at(2_000, 0), 6)],
+        },
+        SessionRebuild {
+            contact: contact_id(1),
+            from: at(1_000, 0),
+            sessions: vec![session(1, at(1_000, 0), 7)],
+        },
+    ];
+    let report = db
+        .store
+        .write_batch(
+            ws,
+            IngestBatch {
+                sessions: &second,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.sessions_replaced, 1);
+    assert_eq!(report.sessions.written, 2);
+    let counts = |n: usize| {
+        let store = db.store.clone();
+        async move {
+            store
+                .sessions_of_contact(ws, &contact_id(n))
+                .await
+                .unwrap()
+                .iter()
+                .map(|s| s.event_count)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(counts(0).await, [1, 2, 6]);
+    assert_eq!(counts(1).await, [3, 7]);
+    assert_eq!(counts(2).await, [5]);
+}
+
 pub async fn workspace_secrets_are_encrypted_at_rest(db: &TestDb) {
     let ws = workspace(db).await;
     let stored = db.store.workspace(ws).await.unwrap().unwrap();
@@ -1362,6 +1445,38 @@ pub async fn markers_say_which_contacts_need_companies_and_events(db: &TestDb) {
     assert_eq!(pending[0].contact, contact_id(0));
     assert!(pending[0].ever_synced);
     assert_eq!(pending[0].newest_event_at, Some(events[1].occurred_at));
+    assert!(!pending[0].has_sessions);
+    // A contact with sessions says so (its sessions are read before a rebuild); the others do
+    // not, and the stale-marked contact 1 still lists everything (no newest event).
+    let session = Session {
+        contact_id: contact_id(0),
+        started_at: t(0),
+        ended_at: t(100),
+        event_count: 2,
+    };
+    db.store
+        .replace_sessions(ws, &contact_id(0), t(0), &[session])
+        .await
+        .unwrap();
+    let pending = db
+        .store
+        .contacts_pending_events(ws, None, 10)
+        .await
+        .unwrap();
+    let flags: Vec<(bool, bool)> = pending
+        .iter()
+        .map(|p| (p.has_sessions, p.newest_event_at.is_some()))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            (true, true),
+            (false, false),
+            (false, false),
+            (false, false),
+            (false, false)
+        ]
+    );
     assert_eq!(
         db.store.count_contacts_pending_companies(ws).await.unwrap(),
         4,
