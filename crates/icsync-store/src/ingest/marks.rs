@@ -207,25 +207,29 @@ pub(crate) async fn apply_sqlite(
             .rows_affected();
     }
     let mut marked = 0;
-    if !marks.companies.is_empty() {
-        let rows = sqlite_rows(marks.companies.iter().map(|(c, u)| (c.as_str(), vec![*u])));
+    let batches = [
+        (
+            SQLITE_COMPANIES_SYNCED,
+            sqlite_rows(marks.companies.iter().map(|(c, u)| (c.as_str(), vec![*u]))),
+            marks.companies.len(),
+        ),
+        (
+            SQLITE_EVENTS_SYNCED,
+            sqlite_rows(
+                marks
+                    .events
+                    .iter()
+                    .map(|(c, u, s)| (c.as_str(), vec![*u, *s])),
+            ),
+            marks.events.len(),
+        ),
+    ];
+    for (sql, rows, count) in batches {
+        if count == 0 {
+            continue;
+        }
         statements.tick()?;
-        marked += sqlx::query(SQLITE_COMPANIES_SYNCED)
-            .bind(ws)
-            .bind(rows)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    }
-    if !marks.events.is_empty() {
-        let rows = sqlite_rows(
-            marks
-                .events
-                .iter()
-                .map(|(c, u, s)| (c.as_str(), vec![*u, *s])),
-        );
-        statements.tick()?;
-        marked += sqlx::query(SQLITE_EVENTS_SYNCED)
+        marked += sqlx::query(sql)
             .bind(ws)
             .bind(rows)
             .execute(&mut *conn)
