@@ -120,8 +120,8 @@ impl Store {
         // A row still holding a claim (expired: its pusher died mid-push, the outcome never
         // recorded) may hold in Intercom what that push sent: its baseline is unknown, so it is
         // erased here and the push goes out even if the values equal the old baseline. (SET
-        // expressions read the row as it was, before the new claim.)
-        // (An untyped NULL: PostgreSQL takes the column's type, jsonb included.)
+        // expressions read the row as it was, before the new claim; the NULL is untyped so
+        // PostgreSQL gives it the column's type, jsonb included.)
         let unless_claimed = |column: Column| -> SimpleExpr {
             Expr::case(Column::ClaimToken.is_null(), Expr::col(column))
                 .finally(Expr::cust("NULL"))

@@ -105,27 +105,6 @@ fn pair_key(contact: &str, company: &str) -> String {
     format!("{contact}{PAIR_SEPARATOR}{company}")
 }
 
-/// A timestamp as sqlx binds one on SQLite (RFC 3339, as many fraction digits as needed, `+00:00`),
-/// so a value read from JSON compares equal, and in order, with a stored one.
-pub(crate) fn sqlite_ts(at: Option<DateTime<Utc>>) -> serde_json::Value {
-    at.map_or(serde_json::Value::Null, |at| {
-        serde_json::Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
-    })
-}
-
-/// Rows of `[key, timestamp...]` as the JSON array the SQLite statements read with `json_each`.
-fn sqlite_rows<'a>(rows: impl Iterator<Item = (&'a str, Vec<Option<DateTime<Utc>>>)>) -> String {
-    serde_json::Value::Array(
-        rows.map(|(key, stamps)| {
-            let mut row = vec![serde_json::Value::from(key)];
-            row.extend(stamps.into_iter().map(sqlite_ts));
-            serde_json::Value::Array(row)
-        })
-        .collect(),
-    )
-    .to_string()
-}
-
 // The marks drive the join (`CROSS JOIN` keeps them the outer loop: otherwise SQLite scans the
 // workspace's contacts for each statement, trying every mark on each). A mark applies only where
 // the row still has the values it names, so the columns are set from the row itself.
@@ -210,12 +189,12 @@ pub(crate) async fn apply_sqlite(
     let batches = [
         (
             SQLITE_COMPANIES_SYNCED,
-            sqlite_rows(marks.companies.iter().map(|(c, u)| (c.as_str(), vec![*u]))),
+            super::sqlite_rows(marks.companies.iter().map(|(c, u)| (c.as_str(), vec![*u]))),
             marks.companies.len(),
         ),
         (
             SQLITE_EVENTS_SYNCED,
-            sqlite_rows(
+            super::sqlite_rows(
                 marks
                     .events
                     .iter()

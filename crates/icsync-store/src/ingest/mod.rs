@@ -453,6 +453,29 @@ pub(crate) fn id_list<S: AsRef<str>>(ids: &[S]) -> String {
     serde_json::Value::from(ids.iter().map(AsRef::as_ref).collect::<Vec<&str>>()).to_string()
 }
 
+/// A timestamp as sqlx binds one on SQLite (RFC 3339, as many fraction digits as needed, `+00:00`),
+/// so a value read from JSON compares equal, and in order, with a stored one.
+fn sqlite_ts(at: Option<DateTime<Utc>>) -> serde_json::Value {
+    at.map_or(serde_json::Value::Null, |at| {
+        serde_json::Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+    })
+}
+
+/// Rows of `[key, timestamp...]` as the JSON array the SQLite statements read with `json_each`.
+pub(crate) fn sqlite_rows<'a>(
+    rows: impl Iterator<Item = (&'a str, Vec<Option<DateTime<Utc>>>)>,
+) -> String {
+    serde_json::Value::Array(
+        rows.map(|(key, stamps)| {
+            let mut row = vec![serde_json::Value::from(key)];
+            row.extend(stamps.into_iter().map(sqlite_ts));
+            serde_json::Value::Array(row)
+        })
+        .collect(),
+    )
+    .to_string()
+}
+
 const PARTS_STORED: &str = "UPDATE conversations SET parts_stored = (SELECT count(*) FROM \
     conversation_parts p WHERE p.workspace_id = conversations.workspace_id AND \
     p.conversation_intercom_id = conversations.intercom_id) WHERE workspace_id = {ws} AND \

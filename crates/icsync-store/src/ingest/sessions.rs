@@ -49,18 +49,11 @@ pub(crate) async fn delete_sqlite(
     rebuilds: &[(String, DateTime<Utc>)],
     statements: &mut Statements,
 ) -> Result<u64> {
-    let list = serde_json::Value::Array(
+    let list = super::sqlite_rows(
         rebuilds
             .iter()
-            .map(|(contact, from)| {
-                serde_json::Value::Array(vec![
-                    serde_json::Value::from(contact.as_str()),
-                    super::marks::sqlite_ts(Some(*from)),
-                ])
-            })
-            .collect(),
-    )
-    .to_string();
+            .map(|(contact, from)| (contact.as_str(), vec![Some(*from)])),
+    );
     statements.tick()?;
     Ok(sqlx::query(
         // `CROSS JOIN` keeps the rebuilds the outer loop (each a search of the sessions key).
