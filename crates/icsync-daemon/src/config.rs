@@ -169,6 +169,7 @@ pub struct DatabaseSettings {
     pub busy_timeout_ms: u64,
     pub acquire_timeout_ms: u64,
     pub sqlite_cache_kib: u32,
+    pub sqlite_page_size: u32,
 }
 
 impl Settings {
@@ -213,6 +214,14 @@ impl Settings {
                 key: "server.shutdown_grace_secs",
                 value: "0".into(),
                 problem: "must be at least 1".into(),
+            });
+        }
+        let page_size = self.database.sqlite_page_size;
+        if !(512..=65_536).contains(&page_size) || !page_size.is_power_of_two() {
+            return Err(ConfigError::BadValue {
+                key: "database.sqlite_page_size",
+                value: page_size.to_string(),
+                problem: "must be a power of two from 512 to 65536 (bytes), e.g. 16384".into(),
             });
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
@@ -423,6 +432,7 @@ impl Settings {
         options.busy_timeout = Duration::from_millis(self.database.busy_timeout_ms);
         options.acquire_timeout = Duration::from_millis(self.database.acquire_timeout_ms);
         options.sqlite_cache_kib = self.database.sqlite_cache_kib;
+        options.sqlite_page_size = self.database.sqlite_page_size;
         options
     }
 }
@@ -521,6 +531,11 @@ mod tests {
             ("ICSYNC_LOG__FORMAT", "xml", "log.format"),
             ("ICSYNC_DATABASE_URL", "mysql://x", "database_url"),
             ("ICSYNC_LOG__LEVEL", "info,==", "log.level"),
+            (
+                "ICSYNC_DATABASE__SQLITE_PAGE_SIZE",
+                "10000",
+                "database.sqlite_page_size",
+            ),
             ("ICSYNC_SERVER__COLOUR", "red", "colour"),
             (
                 "ICSYNC_WRITEBACK__COMPANY_ATTRIBUTES__HEALTH",

@@ -12,10 +12,11 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Has mimalloc hand freed memory back to the system at once instead of after its default
-/// second: the pipeline frees page-sized buffers all the time, and a 100k-contact backfill peaked
-/// at 200 MiB with the delay, 146-150 MiB without, in the same time (docs/BENCHMARKS.md).
-/// `MIMALLOC_PURGE_DELAY` in the environment still wins.
+/// Has mimalloc hand freed memory back to the system after 10 ms instead of its default second:
+/// the pipeline frees page-sized buffers all the time, and a 100k-contact backfill peaked at
+/// 200 MiB with the default, 146-150 MiB without a delay, in the same time. No delay at all cost
+/// CPU instead: a users pass spent a tenth more in the kernel unmapping and faulting the same
+/// pages back (docs/BENCHMARKS.md). `MIMALLOC_PURGE_DELAY` in the environment still wins.
 ///
 /// And keeps the process off transparent huge pages (Linux): mimalloc asks for them on its
 /// arenas, so each purged and reused stretch came back as a zeroed 2 MiB page (a tenth of a
@@ -28,11 +29,12 @@ fn tune_allocator() {
     // `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (the same in v2 and v3), which the
     // binding leaves out: the option just before `mi_option_use_numa_nodes` (16).
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = libmimalloc_sys::mi_option_use_numa_nodes - 1;
+    const PURGE_DELAY_MS: std::ffi::c_long = 10;
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: `mi_option_set` takes plain integers and only stores the option's value, which
         // mimalloc reads at each purge; setting options at any time is part of its API.
         unsafe {
-            libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
+            libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS);
         }
     }
     // mimalloc reads `MIMALLOC_ALLOW_THP` before `main` and disables THP itself when it is 0.

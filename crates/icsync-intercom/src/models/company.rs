@@ -6,70 +6,85 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::models::TagList;
-use crate::models::contact::null_as_empty_map;
+use crate::models::extra::{IdOpt, MapOrNull, Plain, UnixOpt, deserialize_with_extra};
 
-/// A company as Intercom returns it; fields not named here are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A company as Intercom returns it; fields not named here are kept in `extra`. Decoded by
+/// [`deserialize_with_extra!`] (the field list below the struct); the `serde` attributes serve
+/// serialization.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Company {
     /// Intercom's `type` (`contact` / `company`).
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Intercom id (24 hex).
     pub id: String,
     /// The workspace's own company id (immutable once set).
-    #[serde(default, with = "crate::serde_util::id_opt")]
+    #[serde(serialize_with = "crate::serde_util::id_opt::serialize")]
     pub company_id: Option<String>,
     /// Workspace id.
-    #[serde(default)]
     pub app_id: Option<String>,
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Plan (`{type: "plan", id, name}` or `{}`).
-    #[serde(default)]
     pub plan: Option<Plan>,
     /// When the workspace says the company was created.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub remote_created_at: Option<DateTime<Utc>>,
     /// Created in Intercom.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub created_at: Option<DateTime<Utc>>,
     /// Last changed in Intercom.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub updated_at: Option<DateTime<Utc>>,
     /// Last time anyone from the company was seen.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub last_request_at: Option<DateTime<Utc>>,
     /// Head count.
-    #[serde(default)]
     pub size: Option<i64>,
     /// Website.
-    #[serde(default)]
     pub website: Option<String>,
     /// Industry.
-    #[serde(default)]
     pub industry: Option<String>,
     /// Monthly spend (an integer on write, a float in the data model).
-    #[serde(default)]
     pub monthly_spend: Option<Decimal>,
     /// Web sessions.
-    #[serde(default)]
     pub session_count: Option<i64>,
     /// People in the company.
-    #[serde(default)]
     pub user_count: Option<i64>,
     /// Custom attributes, verbatim (strings, numbers, booleans in practice).
-    #[serde(default, deserialize_with = "null_as_empty_map")]
     pub custom_attributes: Map<String, Value>,
     /// Tags.
-    #[serde(default)]
     pub tags: Option<TagList>,
     /// Segments, verbatim.
-    #[serde(default)]
     pub segments: Option<Value>,
     /// Every other field, verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+deserialize_with_extra! {
+    Company, "a company object", extra: extra,
+    required { id: "id" => Plain<String> }
+    optional {
+        kind: "type" => Plain<Option<String>>,
+        company_id: "company_id" => IdOpt,
+        app_id: "app_id" => Plain<Option<String>>,
+        name: "name" => Plain<Option<String>>,
+        plan: "plan" => Plain<Option<Plan>>,
+        remote_created_at: "remote_created_at" => UnixOpt,
+        created_at: "created_at" => UnixOpt,
+        updated_at: "updated_at" => UnixOpt,
+        last_request_at: "last_request_at" => UnixOpt,
+        size: "size" => Plain<Option<i64>>,
+        website: "website" => Plain<Option<String>>,
+        industry: "industry" => Plain<Option<String>>,
+        monthly_spend: "monthly_spend" => Plain<Option<Decimal>>,
+        session_count: "session_count" => Plain<Option<i64>>,
+        user_count: "user_count" => Plain<Option<i64>>,
+        custom_attributes: "custom_attributes" => MapOrNull,
+        tags: "tags" => Plain<Option<TagList>>,
+        segments: "segments" => Plain<Option<Value>>,
+    }
 }
 
 /// A company's plan; `{}` decodes to all-`None`.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::models::AddressableList;
+use crate::models::extra::{FieldKey, IdOpt, MapOrNull, Plain, UnixOpt, deserialize_with_extra};
 use crate::serde_util::open_enum;
 
 open_enum! {
@@ -18,113 +19,132 @@ open_enum! {
 }
 
 /// A contact as Intercom returns it. Fields not named here (the `android_*`/`ios_*` block, `utm_*`,
-/// subscription lists, whatever Intercom adds next) are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// subscription lists, whatever Intercom adds next) are kept in `extra`. Decoded by
+/// [`deserialize_with_extra!`] (the field list below the struct); the `serde` attributes serve
+/// serialization.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contact {
     /// Intercom's `type` (`contact` / `company`).
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Intercom id (24 hex).
     pub id: String,
     /// Workspace id.
-    #[serde(default)]
     pub workspace_id: Option<String>,
     /// The host's own id for this contact.
-    #[serde(default)]
     pub external_id: Option<String>,
     /// `user` or `lead`.
-    #[serde(default)]
     pub role: Option<ContactRole>,
     /// Email (optional, not unique).
-    #[serde(default)]
     pub email: Option<String>,
     /// Domain of the email.
-    #[serde(default)]
     pub email_domain: Option<String>,
     /// Phone.
-    #[serde(default)]
     pub phone: Option<String>,
     /// Phone in E.164 (2.11 only).
-    #[serde(default)]
     pub formatted_phone: Option<String>,
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Avatar image.
-    #[serde(default)]
     pub avatar: Option<Avatar>,
     /// Owning admin id (an integer in 2.11, a string in 2.16; kept as a string).
-    #[serde(default, with = "crate::serde_util::id_opt")]
+    #[serde(serialize_with = "crate::serde_util::id_opt::serialize")]
     pub owner_id: Option<String>,
     /// Hard bounce flag.
-    #[serde(default)]
     pub has_hard_bounced: Option<bool>,
     /// Spam flag.
-    #[serde(default)]
     pub marked_email_as_spam: Option<bool>,
     /// Unsubscribed from emails.
-    #[serde(default)]
     pub unsubscribed_from_emails: Option<bool>,
     /// Created in Intercom.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub created_at: Option<DateTime<Utc>>,
     /// Last changed in Intercom (full seconds; search on it is day-granular).
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub updated_at: Option<DateTime<Utc>>,
     /// Signed up.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub signed_up_at: Option<DateTime<Utc>>,
     /// Last seen.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub last_seen_at: Option<DateTime<Utc>>,
     /// Last replied.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub last_replied_at: Option<DateTime<Utc>>,
     /// Last contacted.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub last_contacted_at: Option<DateTime<Utc>>,
     /// Last email opened.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub last_email_opened_at: Option<DateTime<Utc>>,
     /// Last email clicked.
-    #[serde(default, with = "crate::serde_util::unix_opt")]
+    #[serde(serialize_with = "crate::serde_util::unix_opt::serialize")]
     pub last_email_clicked_at: Option<DateTime<Utc>>,
     /// Language override.
-    #[serde(default)]
     pub language_override: Option<String>,
     /// Browser.
-    #[serde(default)]
     pub browser: Option<String>,
     /// Browser version.
-    #[serde(default)]
     pub browser_version: Option<String>,
     /// Browser language.
-    #[serde(default)]
     pub browser_language: Option<String>,
     /// Operating system.
-    #[serde(default)]
     pub os: Option<String>,
     /// Location.
-    #[serde(default)]
     pub location: Option<Location>,
     /// Custom attributes, verbatim.
-    #[serde(default, deserialize_with = "null_as_empty_map")]
     pub custom_attributes: Map<String, Value>,
     /// Inline tags (at most 10).
-    #[serde(default)]
     pub tags: Option<AddressableList>,
     /// Inline notes (at most 10).
-    #[serde(default)]
     pub notes: Option<AddressableList>,
     /// Inline companies (at most 10; `has_more` says when to list them).
-    #[serde(default)]
     pub companies: Option<AddressableList>,
     /// Social profiles, verbatim.
-    #[serde(default)]
     pub social_profiles: Option<Value>,
     /// Every other field, verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+deserialize_with_extra! {
+    Contact, "a contact object", extra: extra,
+    required { id: "id" => Plain<String> }
+    optional {
+        kind: "type" => Plain<Option<String>>,
+        workspace_id: "workspace_id" => Plain<Option<String>>,
+        external_id: "external_id" => Plain<Option<String>>,
+        role: "role" => Plain<Option<ContactRole>>,
+        email: "email" => Plain<Option<String>>,
+        email_domain: "email_domain" => Plain<Option<String>>,
+        phone: "phone" => Plain<Option<String>>,
+        formatted_phone: "formatted_phone" => Plain<Option<String>>,
+        name: "name" => Plain<Option<String>>,
+        avatar: "avatar" => Plain<Option<Avatar>>,
+        owner_id: "owner_id" => IdOpt,
+        has_hard_bounced: "has_hard_bounced" => Plain<Option<bool>>,
+        marked_email_as_spam: "marked_email_as_spam" => Plain<Option<bool>>,
+        unsubscribed_from_emails: "unsubscribed_from_emails" => Plain<Option<bool>>,
+        created_at: "created_at" => UnixOpt,
+        updated_at: "updated_at" => UnixOpt,
+        signed_up_at: "signed_up_at" => UnixOpt,
+        last_seen_at: "last_seen_at" => UnixOpt,
+        last_replied_at: "last_replied_at" => UnixOpt,
+        last_contacted_at: "last_contacted_at" => UnixOpt,
+        last_email_opened_at: "last_email_opened_at" => UnixOpt,
+        last_email_clicked_at: "last_email_clicked_at" => UnixOpt,
+        language_override: "language_override" => Plain<Option<String>>,
+        browser: "browser" => Plain<Option<String>>,
+        browser_version: "browser_version" => Plain<Option<String>>,
+        browser_language: "browser_language" => Plain<Option<String>>,
+        os: "os" => Plain<Option<String>>,
+        location: "location" => Plain<Option<Location>>,
+        custom_attributes: "custom_attributes" => MapOrNull,
+        tags: "tags" => Plain<Option<AddressableList>>,
+        notes: "notes" => Plain<Option<AddressableList>>,
+        companies: "companies" => Plain<Option<AddressableList>>,
+        social_profiles: "social_profiles" => Plain<Option<Value>>,
+    }
 }
 
 impl Contact {
@@ -135,31 +155,47 @@ impl Contact {
 }
 
 /// `{type: "avatar", image_url}`; a bare URL string is accepted too.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "AvatarWire")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Avatar {
     /// Image URL.
     pub image_url: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum AvatarWire {
-    Url(String),
-    Object {
-        #[serde(default)]
-        image_url: Option<String>,
-    },
-}
+impl<'de> Deserialize<'de> for Avatar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct AvatarVisitor;
 
-impl From<AvatarWire> for Avatar {
-    fn from(value: AvatarWire) -> Self {
-        match value {
-            AvatarWire::Url(url) => Avatar {
-                image_url: Some(url),
-            },
-            AvatarWire::Object { image_url } => Avatar { image_url },
+        impl<'de> serde::de::Visitor<'de> for AvatarVisitor {
+            type Value = Avatar;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an avatar object or an image URL")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Avatar, E> {
+                Ok(Avatar {
+                    image_url: Some(v.to_owned()),
+                })
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Avatar, A::Error> {
+                let mut image_url = None;
+                while let Some(key) = map.next_key::<FieldKey<'de>>()? {
+                    if key.as_str() == "image_url" {
+                        image_url = map.next_value::<Option<String>>()?;
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(Avatar { image_url })
+            }
         }
+
+        // Not `#[serde(untagged)]`: that buffers the value into serde's `Content` first.
+        d.deserialize_any(AvatarVisitor)
     }
 }
 

@@ -10,6 +10,7 @@ mod contact;
 mod conversation;
 mod data_attribute;
 mod event;
+pub(crate) mod extra;
 mod items;
 mod tag;
 

@@ -243,6 +243,7 @@ async fn write_loop(
             }
         }
         let pages = permits.len() as u64;
+        tracing::debug!(%workspace, pages, rows = group.rows(), "ingest group prepared");
         let prepared = PreparedBatch::new(&IngestBatch {
             contacts: &group.contacts,
             companies: &group.companies,
