@@ -73,6 +73,18 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The same page with each item passed through `f` (the cursors and rejected items kept).
+    pub fn map_items<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            cursor: self.cursor,
+            next: self.next,
+            total_count: self.total_count,
+            restarted: self.restarted,
+            rejected: self.rejected,
+        }
+    }
+
     pub(crate) fn new(
         items: Vec<T>,
         cursor: Cursor,

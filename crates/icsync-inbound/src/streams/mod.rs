@@ -76,11 +76,22 @@ pub(crate) struct Prefetch<T> {
 }
 
 impl<T: Send + 'static> Prefetch<T> {
-    pub(crate) fn new(mut stream: PageStream<T>, depth: usize) -> Self {
+    pub(crate) fn new(stream: PageStream<T>, depth: usize) -> Self {
+        Self::mapped(stream, depth, |item| item)
+    }
+
+    /// Like [`Prefetch::new`], passing each item through `convert` in the fetching task: the
+    /// conversion of one stream's pages then runs beside the others' and beside the consumer.
+    pub(crate) fn mapped<W: Send + 'static>(
+        mut stream: PageStream<W>,
+        depth: usize,
+        mut convert: impl FnMut(W) -> T + Send + 'static,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(depth.max(1));
         let task = tokio::spawn(async move {
             while let Some(page) = stream.next().await {
                 let failed = page.is_err();
+                let page = page.map(|page| page.map_items(&mut convert));
                 if tx.send(page).await.is_err() || failed {
                     break;
                 }

@@ -303,9 +303,12 @@ async fn part_pages(
     let start = Cursor::from_json(&part.search).unwrap_or(Cursor::Start);
     let resuming = start != Cursor::Start;
     let search = query(ctx, &state, &part);
-    let mut prefetch = Prefetch::new(
+    let fallback = (!ctx.workspace.include_leads).then_some(ContactRole::User);
+    let convert = move |wire| convert::contact::convert(wire, fallback);
+    let mut prefetch = Prefetch::mapped(
         ctx.client.contacts().search_from(search.clone(), start),
         ctx.config.prefetch_pages,
+        convert,
     );
     let mut first = true;
     let mut page_no = 0u64;
@@ -317,9 +320,10 @@ async fn part_pages(
                 // A search cursor from an earlier process may have expired: read the part
                 // again from its first page (upserts make the repeat harmless).
                 tracing::warn!(workspace = %ctx.workspace.name, stream = STREAM, part = index, error = %err, "stored search cursor refused, reading the part again from its start");
-                prefetch = Prefetch::new(
+                prefetch = Prefetch::mapped(
                     ctx.client.contacts().search(search.clone()),
                     ctx.config.prefetch_pages,
+                    convert,
                 );
                 first = false;
                 continue;
@@ -403,12 +407,13 @@ fn stale_cursor(err: &ClientError) -> bool {
         || matches!(err, ClientError::NotFound { .. })
 }
 
-/// Converts one search page into an ingest page: in-scope contacts, their complete company
-/// lists (listing the companies of contacts with more than the inline ten), and marks.
+/// Turns one search page, its contacts converted by the fetching task, into an ingest page:
+/// in-scope contacts, their complete company lists (listing the companies of contacts with more
+/// than the inline ten), and marks.
 async fn convert_page(
     ctx: Ctx<'_>,
     state: &State,
-    items: Vec<icsync_intercom::models::Contact>,
+    items: Vec<Result<ContactWithCompanies, Rejected>>,
     rejected: &[icsync_intercom::models::RejectedItem],
     tags: &TagNames,
     report: &mut StreamReport,
@@ -419,10 +424,9 @@ async fn convert_page(
     for item in rejected {
         skip(ctx, report, &Rejected::undecodable(item));
     }
-    let fallback = (!ctx.workspace.include_leads).then_some(ContactRole::User);
     let mut accepted: Vec<ContactWithCompanies> = Vec::with_capacity(items.len());
-    for wire in items {
-        match convert::contact::convert(wire, fallback) {
+    for item in items {
+        match item {
             Ok(converted) => {
                 let contact = &converted.contact.record;
                 if contact.role == ContactRole::Lead && !ctx.workspace.include_leads {

@@ -88,9 +88,7 @@ pub(crate) struct MapOrNull(pub(crate) Map<String, Value>);
 
 impl<'de> Deserialize<'de> for MapOrNull {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(MapOrNull(
-            Option::<Map<String, Value>>::deserialize(d)?.unwrap_or_default(),
-        ))
+        crate::models::contact::null_as_empty_map(d).map(MapOrNull)
     }
 }
 
