@@ -260,26 +260,22 @@ fn without_nul(value: &str) -> String {
 }
 
 fn json(map: &AttributeMap) -> Cell {
-    if map.is_empty() {
-        return Cell::Json("{}".to_owned());
-    }
     thread_local! {
         // Serialized into one growing buffer, then copied out at its exact size: one allocation
         // per map instead of a doubling series from serde_json's 128 bytes.
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    BUFFER.with_borrow_mut(|buffer| {
+    let text = BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
-        // Serializing a map of JSON values cannot fail: keys are strings, values are JSON,
-        // and the writer is a Vec; serde_json writes valid UTF-8.
-        let cell = match serde_json::to_writer(&mut *buffer, map) {
-            Ok(()) => Cell::Json(String::from_utf8_lossy(buffer).into_owned()),
-            Err(_) => Cell::Json("{}".to_owned()),
-        };
+        let text = serde_json::to_writer(&mut *buffer, map)
+            .map(|()| String::from_utf8_lossy(buffer).into_owned());
         // An outsized record does not pin its buffer for the thread's life.
         buffer.shrink_to(64 * 1024);
-        cell
-    })
+        text
+    });
+    // Serializing a map of JSON values into a Vec cannot fail: keys are strings, values are
+    // JSON, and serde_json writes valid UTF-8.
+    Cell::Json(text.unwrap_or_else(|_| "{}".to_owned()))
 }
 
 /// Keeps the last occurrence of each key, in first-seen order: a statement must not touch one
