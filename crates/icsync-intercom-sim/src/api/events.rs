@@ -54,7 +54,7 @@ fn resolve(w: &World, q: &Query) -> ApiResult<u32> {
 pub(crate) async fn list(
     State(st): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let q = Query::parse(raw.as_deref());
     match q.str("type") {
         Some("user") => {}
@@ -99,7 +99,8 @@ pub(crate) async fn list(
             "intercom_user_id": contact_id,
             "user_id": data.external_id.clone().unwrap_or_default(),
             "events": items,
-        })));
+        }))
+        .into_response());
     }
     let cutoff = now_secs().max(w.settings.anchor) - LIST_WINDOW_SECS;
     let listable: Vec<&EventData> = events
@@ -107,10 +108,10 @@ pub(crate) async fn list(
         .filter(|e| e.created_at >= cutoff)
         .filter(|e| before_ms.is_none_or(|b| e.created_at * 1000 < b))
         .collect();
-    let page: Vec<Value> = listable
+    let page: Vec<misc::EventSer<'_>> = listable
         .iter()
         .take(per_page)
-        .map(|e| misc::event(e, &contact_id, data.external_id.as_deref(), &email))
+        .map(|e| misc::EventSer::new(e, &contact_id, data.external_id.as_deref(), &email))
         .collect();
     let mut pages = Map::new();
     let base = format!(
@@ -131,9 +132,20 @@ pub(crate) async fn list(
             json!(format!("{base}&since={}", newest.created_at * 1000 + 1)),
         );
     }
-    Ok(Json(
-        json!({"type": "event.list", "events": page, "pages": pages}),
-    ))
+    Ok(misc::json_response(&EventList {
+        events: page,
+        pages,
+        kind: "event.list",
+    }))
+}
+
+/// `{type: event.list, events, pages}`, serialized straight from the model.
+#[derive(serde::Serialize)]
+struct EventList<'a> {
+    events: Vec<misc::EventSer<'a>>,
+    pages: Map<String, Value>,
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
 /// Adds one event; duplicates (same contact, name and `created_at`) are accepted and dropped.

@@ -1,7 +1,8 @@
 //! JSON of admins, tags, data attributes, events and the `pages` objects.
 
 use base64::Engine;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 use crate::model::attribute::DataAttribute;
 use crate::model::event::EventData;
@@ -92,21 +93,43 @@ pub(crate) fn data_attribute(a: &DataAttribute) -> Value {
     v
 }
 
+/// An event as `GET /events` lists it, borrowing the model (keys in the order a `Value` map
+/// sorts them, so the bytes match [`event`]'s).
+#[derive(Serialize)]
+pub(crate) struct EventSer<'a> {
+    created_at: i64,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    email: &'a str,
+    event_name: &'a str,
+    intercom_user_id: &'a str,
+    metadata: &'a Map<String, Value>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+}
+
+impl<'a> EventSer<'a> {
+    pub(crate) fn new(
+        e: &'a EventData,
+        contact_id: &'a str,
+        user_id: Option<&'a str>,
+        email: &'a str,
+    ) -> EventSer<'a> {
+        EventSer {
+            created_at: e.created_at,
+            email,
+            event_name: &e.name,
+            intercom_user_id: contact_id,
+            metadata: &e.metadata,
+            kind: "event",
+            user_id,
+        }
+    }
+}
+
 pub(crate) fn event(e: &EventData, contact_id: &str, user_id: Option<&str>, email: &str) -> Value {
-    let mut v = json!({
-        "type": "event",
-        "event_name": e.name,
-        "created_at": e.created_at,
-        "intercom_user_id": contact_id,
-        "metadata": e.metadata,
-    });
-    if let Some(u) = user_id {
-        v["user_id"] = json!(u);
-    }
-    if !email.is_empty() {
-        v["email"] = json!(email);
-    }
-    v
+    serde_json::to_value(EventSer::new(e, contact_id, user_id, email)).unwrap_or(Value::Null)
 }
 
 /// An opaque cursor, Intercom style: base64 of a small JSON array.
