@@ -51,6 +51,7 @@ suite!(
     stored_sessions_equal_the_rule_applied_to_the_stored_signals,
     the_event_feed_delivers_every_event_once_while_a_sync_writes,
     contact_tags_arrive_named_for_one_tag_list_a_run,
+    events_listed_one_at_a_time_are_written_in_few_transactions,
 );
 
 // The two-connection pool case (its own database, so not in `suite!`).

@@ -105,3 +105,41 @@ pub async fn a_backfill_imports_exactly_the_users_created_in_the_window(db: Test
         "{runs:#?}"
     );
 }
+
+/// Contacts whose events arrive one at a time (one listing in flight, each answered late, as
+/// when the pacer spaces requests) are still written many to a transaction, not one each.
+pub async fn events_listed_one_at_a_time_are_written_in_few_transactions(db: TestDatabase) {
+    let mut synced = Synced::start(
+        SimConfig {
+            contacts: 120,
+            companies: 20,
+            ..SimConfig::default()
+        },
+        db,
+    )
+    .await;
+    synced.config.events_concurrency = 1;
+    synced.sim.set_faults(icsync_intercom_sim::FaultConfig {
+        latency_ms: 10,
+        ..Default::default()
+    });
+    let report = synced.pass().await;
+    synced.sim.set_faults(Default::default());
+    assert!(report.all_finished(), "{report:#?}");
+    let events = report
+        .streams
+        .iter()
+        .find(|s| s.stream.as_str() == "events")
+        .expect("an events stream");
+    let listed = events.stats.requests as u64;
+    let transactions = events.also.get("write_transactions").copied().unwrap_or(0);
+    assert!(listed >= 20, "a meaningful number of contacts: {events:#?}");
+    assert!(
+        transactions > 0 && transactions * 3 <= listed * 2,
+        "{listed} contacts listed one after another, written in {transactions} transactions"
+    );
+    // Nothing listed was lost by the grouping.
+    let written = events.also.get("events_written").copied().unwrap_or(0);
+    assert!(written > 0, "{events:#?}");
+    assert_eq!(synced.dump().await.events.len() as u64, written);
+}

@@ -81,6 +81,8 @@ pub async fn run(ctx: Ctx<'_>) -> Result<StreamReport> {
     let outcome = match (outcome, totals) {
         (outcome, Ok(totals)) => {
             settle(&mut report, &totals, &before, ctx.client);
+            // How well listed contacts were grouped into writes (one per contact is the worst).
+            report.add("write_transactions", totals.transactions);
             outcome
         }
         (_, Err(store)) => Err(store.into()),
@@ -125,9 +127,20 @@ async fn contacts(
     while let Some(first) = rx.recv().await {
         let mut page = IngestPage::default();
         let mut contacts = 0;
+        let mut failed = None;
+        // Contacts listed within the window join the page: with requests spaced by the pacer
+        // they trickle in, and one write per contact would cost the database a transaction each.
+        let gather_until = tokio::time::Instant::now() + GATHER_WINDOW;
         let mut next = Some(first);
         while let Some(item) = next.take() {
-            let (pending, listed) = item?;
+            let (pending, listed) = match item {
+                Ok(listed) => listed,
+                Err(err) => {
+                    // What is listed before the failure is kept.
+                    failed = Some(err);
+                    break;
+                }
+            };
             contacts += 1;
             let contact = pending.contact.clone();
             match listed {
@@ -163,19 +176,33 @@ async fn contacts(
                 }
             }
             state.after = Some(contact.as_str().to_owned());
-            // Group what is already listed into one page (bounded), so writes stay few.
+            // Group what is listed meanwhile into one page (bounded), so writes stay few.
             if page.events.len() < EVENTS_PER_PAGE && contacts < CONTACTS_PER_PAGE {
-                next = rx.try_recv().ok();
+                next = match rx.try_recv() {
+                    Ok(item) => Some(item),
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        tokio::time::timeout_at(gather_until, rx.recv())
+                            .await
+                            .ok()
+                            .flatten()
+                    }
+                    Err(mpsc::error::TryRecvError::Disconnected) => None,
+                };
             }
         }
-        page.checkpoint = Some(checkpoint(
-            STREAM,
-            watermark,
-            Some(&state),
-            RunStatus::Running,
-        ));
-        push(queue, page).await?;
-        ctx.progress.advanced(STREAM, contacts as u64);
+        if contacts > 0 {
+            page.checkpoint = Some(checkpoint(
+                STREAM,
+                watermark,
+                Some(&state),
+                RunStatus::Running,
+            ));
+            push(queue, page).await?;
+            ctx.progress.advanced(STREAM, contacts as u64);
+        }
+        if let Some(err) = failed {
+            return Err(err);
+        }
         since_check += contacts;
         if since_check >= CONTACTS_PER_CHUNK as usize {
             since_check = 0;
@@ -202,6 +229,8 @@ async fn contacts(
 /// Events per page handed to the store at most, and contacts per page.
 const EVENTS_PER_PAGE: usize = 5_000;
 const CONTACTS_PER_PAGE: usize = 100;
+/// How long a page waits for more listed contacts after its first.
+const GATHER_WINDOW: std::time::Duration = std::time::Duration::from_millis(250);
 
 type Item = Result<(PendingEvents, Listed)>;
 
