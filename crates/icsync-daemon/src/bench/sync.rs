@@ -124,6 +124,13 @@ pub struct Figure {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_utilization: Option<f64>,
     pub peak_rss_mb: u64,
+    /// CPU time icsync used (user and system, every thread), in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_s: Option<f64>,
+    /// CPU time the simulator used meanwhile, in seconds: on a shared machine it competes with
+    /// icsync for the same cores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sim_cpu_s: Option<f64>,
     /// Conversation parts received (the `conversations` stream).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parts: Option<u64>,
@@ -133,6 +140,41 @@ pub struct Figure {
 pub(super) struct SimProcess {
     child: Child,
     pub(super) base_url: String,
+}
+
+impl SimProcess {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// CPU times of icsync and of the simulator at one moment, to subtract.
+#[derive(Debug, Clone, Copy)]
+struct CpuMark {
+    own: Option<f64>,
+    sim: Option<f64>,
+}
+
+impl CpuMark {
+    fn now(sim_pid: u32) -> CpuMark {
+        CpuMark {
+            own: rss::cpu_seconds(None),
+            sim: rss::cpu_seconds(Some(sim_pid)),
+        }
+    }
+
+    /// CPU seconds (icsync's, the simulator's) spent since `self`, rounded to milliseconds.
+    fn since(self, sim_pid: u32) -> (Option<f64>, Option<f64>) {
+        let now = CpuMark::now(sim_pid);
+        let spent = |before: Option<f64>, after: Option<f64>| {
+            Some(((after? - before?).max(0.0) * 1000.0).round() / 1000.0)
+        };
+        (spent(self.own, now.own), spent(self.sim, now.sim))
+    }
+}
+
+fn add_cpu(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    Some(((a? + b?) * 1000.0).round() / 1000.0)
 }
 
 impl Drop for SimProcess {
@@ -190,19 +232,50 @@ async fn start_simulator(args: &SyncBenchArgs, contacts: usize) -> anyhow::Resul
     }
 }
 
-/// Resets the peak RSS when a stream starts and reads it when it ends.
-#[derive(Default)]
-struct PerStreamRss {
-    peaks: Mutex<HashMap<String, u64>>,
+/// What one stream of a pass used: peak RSS, and CPU of icsync and of the simulator.
+#[derive(Debug, Clone, Copy, Default)]
+struct StreamUse {
+    peak_mb: u64,
+    cpu_s: Option<f64>,
+    sim_cpu_s: Option<f64>,
 }
 
-impl Progress for PerStreamRss {
+/// Resets the peak RSS and marks the CPU times when a stream starts; reads them when it ends.
+struct PerStream {
+    sim_pid: u32,
+    started: Mutex<Option<CpuMark>>,
+    uses: Mutex<HashMap<String, StreamUse>>,
+}
+
+impl PerStream {
+    fn new(sim_pid: u32) -> PerStream {
+        PerStream {
+            sim_pid,
+            started: Mutex::new(None),
+            uses: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Progress for PerStream {
     fn started(&self, _stream: &str, _kind: &str, _estimate: Option<u64>) {
         rss::reset_peak();
+        if let Ok(mut started) = self.started.lock() {
+            *started = Some(CpuMark::now(self.sim_pid));
+        }
     }
     fn finished(&self, report: &StreamReport) {
-        if let Ok(mut peaks) = self.peaks.lock() {
-            peaks.insert(report.stream.as_str().to_owned(), rss::peak_mb());
+        let mark = self.started.lock().ok().and_then(|mut s| s.take());
+        let (cpu_s, sim_cpu_s) = mark.map_or((None, None), |m| m.since(self.sim_pid));
+        if let Ok(mut uses) = self.uses.lock() {
+            uses.insert(
+                report.stream.as_str().to_owned(),
+                StreamUse {
+                    peak_mb: rss::peak_mb(),
+                    cpu_s,
+                    sim_cpu_s,
+                },
+            );
         }
     }
 }
@@ -227,7 +300,7 @@ pub async fn run(args: SyncBenchArgs, tuning: Tuning) -> anyhow::Result<()> {
             }
         );
         println!(
-            "{:<9} {:<13} {:<19} {:>9} {:>10} {:>8} {:>9} {:>7} {:>5} {:>6} {:>8}",
+            "{:<9} {:<13} {:<19} {:>9} {:>10} {:>8} {:>9} {:>7} {:>5} {:>6} {:>8} {:>6} {:>7}",
             "backend",
             "stream",
             "mode",
@@ -238,7 +311,9 @@ pub async fn run(args: SyncBenchArgs, tuning: Tuning) -> anyhow::Result<()> {
             "floor",
             "429s",
             "window",
-            "peak MiB"
+            "peak MiB",
+            "CPU-s",
+            "sim CPU"
         );
     }
     let sim = start_simulator(&args, contacts).await?;
@@ -252,7 +327,7 @@ pub async fn run(args: SyncBenchArgs, tuning: Tuning) -> anyhow::Result<()> {
             _ => &store_bench::BackendChoice::Postgres,
         }),
     };
-    let mut fetch_baseline: Option<f64> = None;
+    let mut fetch_baseline: Option<Figure> = None;
     for backend in backends {
         let temp = match &args.dir {
             Some(dir) => tempfile::Builder::new()
@@ -281,11 +356,15 @@ pub async fn run(args: SyncBenchArgs, tuning: Tuning) -> anyhow::Result<()> {
         let figures = backfill(&bench, name, &sim, &args).await?;
         // The baselines cover users, companies and events (issue 15's backfill): the streams
         // run one after another, so their durations add up to that part of the pass.
-        let uce: f64 = figures
-            .iter()
-            .filter(|f| BASELINE_STREAMS.contains(&f.stream.as_str()))
-            .map(|f| f.seconds)
-            .sum();
+        let baseline_streams = || {
+            figures
+                .iter()
+                .filter(|f| BASELINE_STREAMS.contains(&f.stream.as_str()))
+        };
+        let uce: f64 = baseline_streams().map(|f| f.seconds).sum();
+        let uce_cpu = baseline_streams()
+            .map(|f| add_cpu(f.cpu_s, f.sim_cpu_s))
+            .try_fold(0.0, |sum, cpu| add_cpu(Some(sum), cpu));
         for figure in &figures {
             print_figure(figure, args.json)?;
         }
@@ -298,29 +377,64 @@ pub async fn run(args: SyncBenchArgs, tuning: Tuning) -> anyhow::Result<()> {
             if fetch_baseline.is_none() {
                 let fetch = fetch_only(&sim, &args).await?;
                 print_figure(&fetch, args.json)?;
-                fetch_baseline = Some(fetch.seconds);
+                fetch_baseline = Some(fetch);
             }
             let stored = store_only(&store, name, &figures).await?;
             print_figure(&stored, args.json)?;
-            if let Some(fetch) = fetch_baseline {
-                let slower = fetch.max(stored.seconds);
-                let ratio = uce / slower;
-                if args.json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"backend": name, "stream": BASELINE, "mode": "ratio_to_slower_half", "sync_seconds": (uce * 1000.0).round() / 1000.0, "ratio": (ratio * 100.0).round() / 100.0})
-                    );
-                } else {
-                    println!(
-                        "{name}: the users, companies and events backfill ({uce:.1}s) took {ratio:.2}x the slower of fetch-only ({fetch:.1}s) and store-only ({:.1}s)",
-                        stored.seconds
-                    );
-                }
+            if let Some(fetch) = &fetch_baseline {
+                print_ratio(name, uce, uce_cpu, fetch, &stored, args.json);
             }
         }
         store.close().await;
     }
     Ok(())
+}
+
+/// The users, companies and events backfill (`uce` seconds, `uce_cpu` CPU seconds of icsync
+/// and the simulator) against the slower of its two halves, and the least ratio the halves' CPU
+/// allows on this machine's cores: where the simulator shares them, fetching and storing can
+/// only overlap as far as idle cores let them.
+fn print_ratio(
+    backend: &str,
+    uce: f64,
+    uce_cpu: Option<f64>,
+    fetch: &Figure,
+    stored: &Figure,
+    json: bool,
+) {
+    let slower = fetch.seconds.max(stored.seconds);
+    let ratio = uce / slower;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let halves_cpu = add_cpu(add_cpu(fetch.cpu_s, fetch.sim_cpu_s), stored.cpu_s);
+    let cpu_floor = halves_cpu.map(|cpu| (cpu / cores as f64).max(slower) / slower);
+    let round = |x: f64, by: f64| (x * by).round() / by;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "backend": backend,
+                "stream": BASELINE,
+                "mode": "ratio_to_slower_half",
+                "sync_seconds": round(uce, 1000.0),
+                "ratio": round(ratio, 100.0),
+                "sync_cpu_s": uce_cpu,
+                "halves_cpu_s": halves_cpu,
+                "cores": cores,
+                "cpu_floor_ratio": cpu_floor.map(|r| round(r, 100.0)),
+            })
+        );
+    } else {
+        println!(
+            "{backend}: the users, companies and events backfill ({uce:.1}s) took {ratio:.2}x the slower of fetch-only ({:.1}s) and store-only ({:.1}s)",
+            fetch.seconds, stored.seconds
+        );
+        if let (Some(halves), Some(floor)) = (halves_cpu, cpu_floor) {
+            println!(
+                "{backend}: the halves used {halves:.1} CPU-s (the backfill {}); on {cores} cores no overlap of them beats {floor:.2}x",
+                seconds_or_dash(uce_cpu)
+            );
+        }
+    }
 }
 
 /// What the fetch-only and store-only baselines cover.
@@ -347,6 +461,7 @@ struct Bench<'a> {
     tuning: &'a Tuning,
     ws: WorkspaceId,
     client: IntercomClient,
+    sim_pid: u32,
 }
 
 async fn connect<'a>(
@@ -370,13 +485,25 @@ async fn connect<'a>(
         tuning,
         ws: connected.workspace.id,
         client,
+        sim_pid: sim.pid(),
     })
 }
 
-/// One pass over every stream: its report, wall time and per-stream peak RSS.
-async fn pass(bench: &Bench<'_>) -> anyhow::Result<(SyncReport, f64, HashMap<String, u64>)> {
-    let peaks = PerStreamRss::default();
+/// One pass over every stream, measured.
+struct Pass {
+    report: SyncReport,
+    seconds: f64,
+    /// Per stream.
+    uses: HashMap<String, StreamUse>,
+    /// The whole pass (peak RSS the highest of the streams').
+    whole: StreamUse,
+}
+
+/// One pass over every stream: its report, wall time, and per-stream peak RSS and CPU.
+async fn pass(bench: &Bench<'_>) -> anyhow::Result<Pass> {
+    let per_stream = PerStream::new(bench.sim_pid);
     rss::reset_peak();
+    let cpu = CpuMark::now(bench.sim_pid);
     let started = Instant::now();
     let report = icsync_inbound::sync_workspace(
         bench.store,
@@ -385,27 +512,41 @@ async fn pass(bench: &Bench<'_>) -> anyhow::Result<(SyncReport, f64, HashMap<Str
         &bench.tuning.inbound,
         &SyncOptions::default(),
         &RunControl::default(),
-        &peaks,
+        &per_stream,
     )
     .await?;
     let seconds = started.elapsed().as_secs_f64();
+    let (cpu_s, sim_cpu_s) = cpu.since(bench.sim_pid);
     if !report.all_finished() {
         bail!("the pass did not finish: {report:?}");
     }
-    let peaks = peaks.peaks.lock().map(|p| p.clone()).unwrap_or_default();
-    Ok((report, seconds, peaks))
+    let uses = per_stream
+        .uses
+        .lock()
+        .map(|u| u.clone())
+        .unwrap_or_default();
+    let whole = StreamUse {
+        peak_mb: uses.values().map(|u| u.peak_mb).max().unwrap_or(0),
+        cpu_s,
+        sim_cpu_s,
+    };
+    Ok(Pass {
+        report,
+        seconds,
+        uses,
+        whole,
+    })
 }
 
 /// One figure per stream of `report` and one for the whole, against `floors`.
 fn figures_of(
     backend: &'static str,
     mode: &'static str,
-    report: &SyncReport,
-    seconds: f64,
-    peaks: &HashMap<String, u64>,
+    pass: &Pass,
     floors: &HashMap<String, u64>,
     args: &SyncBenchArgs,
 ) -> Vec<Figure> {
+    let (report, seconds) = (&pass.report, pass.seconds);
     let mut figures = Vec::new();
     let mut total_requests = 0;
     let mut total_floor = 0;
@@ -421,6 +562,7 @@ fn figures_of(
         total_floor += floor;
         total_limited += s.rate_limited as u64;
         total_records += records;
+        let used = pass.uses.get(name).copied().unwrap_or_default();
         figures.push(Figure {
             backend,
             stream: name.to_owned(),
@@ -432,7 +574,9 @@ fn figures_of(
             floor_requests: floor,
             rate_limited: s.rate_limited as u64,
             window_utilization: utilization(s.requests as u64, secs, args.rate_limit),
-            peak_rss_mb: peaks.get(name).copied().unwrap_or(0),
+            peak_rss_mb: used.peak_mb,
+            cpu_s: used.cpu_s,
+            sim_cpu_s: used.sim_cpu_s,
             parts: (name == "conversations")
                 .then(|| stream.also.get("parts_received").copied().unwrap_or(0)),
         });
@@ -448,7 +592,9 @@ fn figures_of(
         floor_requests: total_floor,
         rate_limited: total_limited,
         window_utilization: utilization(total_requests, seconds, args.rate_limit),
-        peak_rss_mb: peaks.values().copied().max().unwrap_or(0),
+        peak_rss_mb: pass.whole.peak_mb,
+        cpu_s: pass.whole.cpu_s,
+        sim_cpu_s: pass.whole.sim_cpu_s,
         parts: None,
     });
     figures
@@ -461,11 +607,9 @@ async fn backfill(
     sim: &SimProcess,
     args: &SyncBenchArgs,
 ) -> anyhow::Result<Vec<Figure>> {
-    let (report, seconds, peaks) = pass(bench).await?;
-    let floors = floors(bench.store, bench.ws, sim, &report).await?;
-    Ok(figures_of(
-        backend, "sync", &report, seconds, &peaks, &floors, args,
-    ))
+    let pass = pass(bench).await?;
+    let floors = floors(bench.store, bench.ws, sim, &pass.report).await?;
+    Ok(figures_of(backend, "sync", &pass, &floors, args))
 }
 
 /// Three incremental passes after the backfill: the first catches up (users updated since the
@@ -482,31 +626,27 @@ async fn incremental(
 ) -> anyhow::Result<Vec<Figure>> {
     let mut figures = Vec::new();
     for mode in ["incremental_first", "incremental"] {
-        let (report, seconds, peaks) = pass(bench).await?;
+        let pass = pass(bench).await?;
         // The first pass's floor is not modelled (it depends on what changed since the
         // backfill began); its requests are shown as they are.
         let floors = if mode == "incremental" {
-            incremental_floors(&report, 0, 0)
+            incremental_floors(&pass.report, 0, 0)
         } else {
             HashMap::new()
         };
-        figures.extend(figures_of(
-            backend, mode, &report, seconds, &peaks, &floors, args,
-        ));
+        figures.extend(figures_of(backend, mode, &pass, &floors, args));
     }
     if args.touch == 0 {
         return Ok(figures);
     }
     let (touched, companies) = touch_users(sim, args.touch).await?;
     let pages = company_list_pages(sim).await?;
-    let (report, seconds, peaks) = pass(bench).await?;
-    let floors = incremental_floors(&report, touched, companies.min(pages));
+    let pass = pass(bench).await?;
+    let floors = incremental_floors(&pass.report, touched, companies.min(pages));
     figures.extend(figures_of(
         backend,
         "incremental_touched",
-        &report,
-        seconds,
-        &peaks,
+        &pass,
         &floors,
         args,
     ));
@@ -640,6 +780,7 @@ async fn fetch_only(sim: &SimProcess, _args: &SyncBenchArgs) -> anyhow::Result<F
     .with_base_url(&sim.base_url)?;
     let client = IntercomClient::new(config)?;
     rss::reset_peak();
+    let cpu = CpuMark::now(sim.pid());
     let started = Instant::now();
     let cutoff = chrono::Utc::now() - chrono::Duration::days(60);
     let me = client.admins().me().await?;
@@ -679,6 +820,7 @@ async fn fetch_only(sim: &SimProcess, _args: &SyncBenchArgs) -> anyhow::Result<F
     .try_fold(0, |sum, n| async move { Ok(sum + n) })
     .await?;
     let seconds = started.elapsed().as_secs_f64();
+    let (cpu_s, sim_cpu_s) = cpu.since(sim.pid());
     let records = users.len() as u64 + companies + events;
     Ok(Figure {
         backend: "-",
@@ -692,6 +834,8 @@ async fn fetch_only(sim: &SimProcess, _args: &SyncBenchArgs) -> anyhow::Result<F
         rate_limited: client.stats().rate_limited,
         window_utilization: None,
         peak_rss_mb: rss::peak_mb(),
+        cpu_s,
+        sim_cpu_s,
         parts: None,
     })
 }
@@ -715,6 +859,7 @@ async fn store_only(
         .await?
         .id;
     rss::reset_peak();
+    let cpu = rss::cpu_seconds(None);
     let started = Instant::now();
     let mut total = 0;
     for (stream, rows) in [
@@ -726,6 +871,9 @@ async fn store_only(
         store_bench::ingest_generated(store, ws, stream, rows).await?;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_s = cpu
+        .zip(rss::cpu_seconds(None))
+        .map(|(before, after)| ((after - before).max(0.0) * 1000.0).round() / 1000.0);
     Ok(Figure {
         backend,
         stream: BASELINE.to_owned(),
@@ -738,8 +886,15 @@ async fn store_only(
         rate_limited: 0,
         window_utilization: None,
         peak_rss_mb: rss::peak_mb(),
+        cpu_s,
+        // No simulator in this half.
+        sim_cpu_s: None,
         parts: None,
     })
+}
+
+fn seconds_or_dash(seconds: Option<f64>) -> String {
+    seconds.map_or_else(|| "-".to_owned(), |s| format!("{s:.1}"))
 }
 
 fn print_figure(figure: &Figure, json: bool) -> anyhow::Result<()> {
@@ -747,7 +902,7 @@ fn print_figure(figure: &Figure, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(figure)?);
     } else {
         println!(
-            "{:<9} {:<13} {:<19} {:>9} {:>10} {:>8.1} {:>9} {:>7} {:>5} {:>6} {:>8}",
+            "{:<9} {:<13} {:<19} {:>9} {:>10} {:>8.1} {:>9} {:>7} {:>5} {:>6} {:>8} {:>6} {:>7}",
             figure.backend,
             figure.stream,
             figure.mode,
@@ -761,7 +916,9 @@ fn print_figure(figure: &Figure, json: bool) -> anyhow::Result<()> {
                 .window_utilization
                 .map(|u| format!("{:.0}%", u * 100.0))
                 .unwrap_or_else(|| "-".into()),
-            figure.peak_rss_mb
+            figure.peak_rss_mb,
+            seconds_or_dash(figure.cpu_s),
+            seconds_or_dash(figure.sim_cpu_s)
         );
     }
     Ok(())
