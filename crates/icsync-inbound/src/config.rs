@@ -61,7 +61,7 @@ impl Default for InboundConfig {
             deletion_check_interval_secs: 86_400,
             events_overlap_secs: 86_400,
             search_partitions: 4,
-            events_concurrency: 32,
+            events_concurrency: 16,
             companies_concurrency: 4,
             contact_companies_concurrency: 4,
             prefetch_pages: 2,
