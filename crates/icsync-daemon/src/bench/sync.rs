@@ -166,15 +166,22 @@ impl CpuMark {
     /// CPU seconds (icsync's, the simulator's) spent since `self`, rounded to milliseconds.
     fn since(self, sim_pid: u32) -> (Option<f64>, Option<f64>) {
         let now = CpuMark::now(sim_pid);
-        let spent = |before: Option<f64>, after: Option<f64>| {
-            Some(((after? - before?).max(0.0) * 1000.0).round() / 1000.0)
-        };
-        (spent(self.own, now.own), spent(self.sim, now.sim))
+        (cpu_spent(self.own, now.own), cpu_spent(self.sim, now.sim))
     }
 }
 
+/// CPU seconds between two readings, rounded to milliseconds (unknown if either is).
+fn cpu_spent(before: Option<f64>, after: Option<f64>) -> Option<f64> {
+    Some(round_to(after? - before?, 1000.0).max(0.0))
+}
+
 fn add_cpu(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    Some(((a? + b?) * 1000.0).round() / 1000.0)
+    Some(round_to(a? + b?, 1000.0))
+}
+
+/// `x` rounded to `1 / per_unit` (1000.0: milliseconds of seconds).
+fn round_to(x: f64, per_unit: f64) -> f64 {
+    (x * per_unit).round() / per_unit
 }
 
 impl Drop for SimProcess {
@@ -407,7 +414,6 @@ fn print_ratio(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let halves_cpu = add_cpu(add_cpu(fetch.cpu_s, fetch.sim_cpu_s), stored.cpu_s);
     let cpu_floor = halves_cpu.map(|cpu| (cpu / cores as f64).max(slower) / slower);
-    let round = |x: f64, by: f64| (x * by).round() / by;
     if json {
         println!(
             "{}",
@@ -415,12 +421,12 @@ fn print_ratio(
                 "backend": backend,
                 "stream": BASELINE,
                 "mode": "ratio_to_slower_half",
-                "sync_seconds": round(uce, 1000.0),
-                "ratio": round(ratio, 100.0),
+                "sync_seconds": round_to(uce, 1000.0),
+                "ratio": round_to(ratio, 100.0),
                 "sync_cpu_s": uce_cpu,
                 "halves_cpu_s": halves_cpu,
                 "cores": cores,
-                "cpu_floor_ratio": cpu_floor.map(|r| round(r, 100.0)),
+                "cpu_floor_ratio": cpu_floor.map(|r| round_to(r, 100.0)),
             })
         );
     } else {
@@ -444,7 +450,7 @@ const BASELINE: &str = "users+companies+events";
 fn utilization(requests: u64, seconds: f64, limit: Option<u32>) -> Option<f64> {
     let limit = f64::from(limit?);
     let windows = seconds / 10.0;
-    (windows > 0.0).then(|| ((requests as f64 / (windows * limit)) * 1000.0).round() / 1000.0)
+    (windows > 0.0).then(|| round_to(requests as f64 / (windows * limit), 1000.0))
 }
 
 pub(super) fn per_second(records: u64, seconds: f64) -> u64 {
@@ -569,7 +575,7 @@ fn figures_of(
             mode,
             records,
             records_per_s: per_second(records, secs),
-            seconds: (secs * 1000.0).round() / 1000.0,
+            seconds: round_to(secs, 1000.0),
             requests: s.requests as u64,
             floor_requests: floor,
             rate_limited: s.rate_limited as u64,
@@ -587,7 +593,7 @@ fn figures_of(
         mode,
         records: total_records,
         records_per_s: per_second(total_records, seconds),
-        seconds: (seconds * 1000.0).round() / 1000.0,
+        seconds: round_to(seconds, 1000.0),
         requests: total_requests,
         floor_requests: total_floor,
         rate_limited: total_limited,
@@ -828,7 +834,7 @@ async fn fetch_only(sim: &SimProcess, _args: &SyncBenchArgs) -> anyhow::Result<F
         mode: "fetch_only",
         records,
         records_per_s: per_second(records, seconds),
-        seconds: (seconds * 1000.0).round() / 1000.0,
+        seconds: round_to(seconds, 1000.0),
         requests: client.stats().requests,
         floor_requests: 0,
         rate_limited: client.stats().rate_limited,
@@ -871,16 +877,14 @@ async fn store_only(
         store_bench::ingest_generated(store, ws, stream, rows).await?;
     }
     let seconds = started.elapsed().as_secs_f64();
-    let cpu_s = cpu
-        .zip(rss::cpu_seconds(None))
-        .map(|(before, after)| ((after - before).max(0.0) * 1000.0).round() / 1000.0);
+    let cpu_s = cpu_spent(cpu, rss::cpu_seconds(None));
     Ok(Figure {
         backend,
         stream: BASELINE.to_owned(),
         mode: "store_only",
         records: total,
         records_per_s: per_second(total, seconds),
-        seconds: (seconds * 1000.0).round() / 1000.0,
+        seconds: round_to(seconds, 1000.0),
         requests: 0,
         floor_requests: 0,
         rate_limited: 0,

@@ -93,8 +93,8 @@ pub(crate) fn data_attribute(a: &DataAttribute) -> Value {
     v
 }
 
-/// An event as `GET /events` lists it, borrowing the model (keys in the order a `Value` map
-/// sorts them, so the bytes match [`event`]'s).
+/// An event as `GET /events` lists it, borrowing the model (keys in the sorted order they had
+/// when events were built as `Value` maps, so responses keep their bytes).
 #[derive(Serialize)]
 pub(crate) struct EventSer<'a> {
     created_at: i64,
